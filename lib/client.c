@@ -1,1 +1,781 @@
+/* The client: the user's program on rank 1. Calls block by iterating the
+ * client's own main context until what they wait for has arrived; MPI is
+ * only called from that thread, through the transport. */
 #include "config.h"
+
+#include "dmpi-client.h"
+#include "dmpi-error.h"
+#include "role.h"
+#include "protocol.h"
+#include "transport.h"
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SCHEDULER_RANK 0
+#define WELCOME_TIMEOUT_S 120.0
+#define SUBMIT_BATCH_MAX 200000
+#define SHUTDOWN_FLUSH_S 10.0
+
+typedef struct {
+  int rank;
+  char *host;
+  guint nthreads;
+  guint64 memory_limit;
+} WorkerInfo;
+
+struct _DmpiFuture {
+  gint ref_count;
+  DmpiClient *client;          /* NULL once the client is gone */
+  guint64 id;
+  char *key;
+  DmpiFutureStatus status;
+  GError *error;
+  guint64 nbytes;
+  int holder;
+  GVariant *value;             /* once gathered */
+  gboolean fetching;
+};
+
+struct _DmpiClient {
+  gint ref_count;
+  GMainContext *context;
+  DmpiTransport *transport;
+  gboolean welcomed;
+  char *refused;
+  GArray *workers;             /* of WorkerInfo */
+  GHashTable *futures;         /* id → DmpiFuture* (weak: futures remove themselves) */
+  guint64 next_id;
+  guint64 next_request;
+  GVariantBuilder *submit;
+  guint n_submit;
+  GArray *release;             /* ids to release */
+  GHashTable *scatter_acks;    /* id → nbytes (pointer to guint64) */
+  guint64 module_request;
+  gboolean module_done;
+  gboolean module_ok;
+  char *module_message;
+  gboolean shut_down;
+  char *dashboard;
+};
+
+static DmpiClient *the_client;
+
+static void client_free (DmpiClient *client);
+
+/* ---- messages ---- */
+
+static void
+on_report (DmpiClient *c, GVariant *msg)
+{
+  GVariantIter iter;
+  guint64 id, nbytes;
+  guint32 state, code, rank;
+  const char *message;
+
+  g_variant_iter_init (&iter, msg);
+  while (g_variant_iter_next (&iter, "(tuutu&s)", &id, &state, &code, &nbytes, &rank, &message))
+    {
+      DmpiFuture *f = g_hash_table_lookup (c->futures, &id);
+      if (f == NULL || f->status != DMPI_FUTURE_PENDING)
+        continue;
+      if (state == DMPI_STATE_MEMORY)
+        {
+          f->status = DMPI_FUTURE_FINISHED;
+          f->nbytes = nbytes;
+          f->holder = (int) rank;
+        }
+      else
+        {
+          f->status = code == DMPI_ERROR_CANCELLED ? DMPI_FUTURE_CANCELLED : DMPI_FUTURE_ERROR;
+          f->error = g_error_new_literal (DMPI_ERROR, (gint) code, message);
+        }
+    }
+}
+
+static void
+on_workers (DmpiClient *c, GVariant *msg)
+{
+  GVariantIter iter;
+  guint32 rank, nthreads;
+  const char *host;
+  guint64 memory_limit;
+
+  for (guint i = 0; i < c->workers->len; i++)
+    g_free (g_array_index (c->workers, WorkerInfo, i).host);
+  g_array_set_size (c->workers, 0);
+  g_variant_iter_init (&iter, msg);
+  while (g_variant_iter_next (&iter, "(u&sut)", &rank, &host, &nthreads, &memory_limit))
+    {
+      WorkerInfo info = { (int) rank, g_strdup (host), nthreads, memory_limit };
+      g_array_append_val (c->workers, info);
+    }
+}
+
+static void
+on_data (DmpiClient *c, int src, GVariant *msg)
+{
+  guint64 id;
+  gboolean found;
+  g_autoptr(GVariant) value = NULL;
+  const char *message;
+
+  g_variant_get (msg, "(tbv&s)", &id, &found, &value, &message);
+  DmpiFuture *f = g_hash_table_lookup (c->futures, &id);
+  if (f == NULL || !f->fetching || f->holder != src)
+    return;
+  f->fetching = FALSE;
+  if (found)
+    f->value = g_steal_pointer (&value);
+  else
+    {
+      f->status = DMPI_FUTURE_ERROR;
+      g_clear_error (&f->error);
+      f->error = g_error_new (DMPI_ERROR, DMPI_ERROR_WORKER_LOST, "result of '%s' could not be fetched from rank %d: %s",
+                              f->key, src, message);
+    }
+}
+
+static void
+on_message (DmpiTransport *transport, int src, guint32 kind, GBytes *payload, gpointer user_data)
+{
+  DmpiClient *c = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) msg = dmpi_msg_decode (kind, payload, src, &error);
+
+  if (msg == NULL)
+    {
+      g_warning ("dropped: %s", error->message);
+      return;
+    }
+  gboolean from_scheduler = src == SCHEDULER_RANK;
+  gboolean ok = TRUE;
+  switch (kind)
+    {
+    case DMPI_MSG_WELCOME:
+      if ((ok = from_scheduler))
+        {
+          const char *why;
+          g_variant_get (msg, "(u&s)", NULL, &why);
+          c->welcomed = TRUE;
+          if (*why != '\0')
+            c->refused = g_strdup (why);
+        }
+      break;
+    case DMPI_MSG_WORKERS:
+      if ((ok = from_scheduler))
+        on_workers (c, msg);
+      break;
+    case DMPI_MSG_REPORT:
+      if ((ok = from_scheduler))
+        on_report (c, msg);
+      break;
+    case DMPI_MSG_DATA:
+      on_data (c, src, msg);
+      break;
+    case DMPI_MSG_SCATTER_ACK:
+      {
+        GVariantIter iter;
+        guint64 id, nbytes;
+        g_variant_iter_init (&iter, msg);
+        while (g_variant_iter_next (&iter, "(tt)", &id, &nbytes))
+          {
+            guint64 *key = g_new (guint64, 1), *value = g_new (guint64, 1);
+            *key = id;
+            *value = nbytes;
+            g_hash_table_replace (c->scatter_acks, key, value);
+          }
+        break;
+      }
+    case DMPI_MSG_MODULE_LOADED:
+      if ((ok = from_scheduler))
+        {
+          guint64 request;
+          gboolean loaded;
+          const char *message;
+          g_variant_get (msg, "(tb&s)", &request, &loaded, &message);
+          if (request == c->module_request)
+            {
+              c->module_done = TRUE;
+              c->module_ok = loaded;
+              g_free (c->module_message);
+              c->module_message = g_strdup (message);
+            }
+        }
+      break;
+    default:
+      ok = FALSE;
+      break;
+    }
+  if (!ok)
+    g_warning ("dropped a %s message from rank %d: the client does not take it from that rank",
+               dmpi_msg_kind_name (kind), src);
+}
+
+/* ---- waiting ---- */
+
+typedef gboolean (*Condition) (DmpiClient *c, gpointer data);
+
+static gboolean
+check_usable (DmpiClient *c, GError **error)
+{
+  if (c->shut_down)
+    {
+      g_set_error_literal (error, DMPI_ERROR, DMPI_ERROR_SHUTDOWN, "the client has shut the cluster down");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Iterate until @done says so or @timeout_s (negative: no limit) passes. */
+static gboolean
+iterate_until (DmpiClient *c, Condition done, gpointer data, double timeout_s, const char *what, GError **error)
+{
+  gint64 deadline = timeout_s < 0 ? G_MAXINT64 : g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
+
+  while (!done (c, data))
+    {
+      if (g_get_monotonic_time () >= deadline)
+        {
+          g_set_error (error, DMPI_ERROR, DMPI_ERROR_TIMEOUT, "timed out after %.1f s waiting for %s", timeout_s, what);
+          return FALSE;
+        }
+      g_main_context_iteration (c->context, TRUE);
+    }
+  return TRUE;
+}
+
+/* ---- lifecycle ---- */
+
+static gboolean
+is_welcomed (DmpiClient *c, gpointer data)
+{
+  return c->welcomed;
+}
+
+static void
+on_process_exit (int status, void *arg)
+{
+  DmpiClient *c = the_client;
+
+  if (c == NULL || c->shut_down)
+    return;
+  g_autofree char *reason = g_strdup_printf ("the client exited with status %d", status);
+  c->shut_down = TRUE;
+  g_autoptr(GError) error = NULL;
+  g_clear_pointer (&c->submit, g_variant_builder_unref);
+  dmpi_msg_send (c->transport, SCHEDULER_RANK, DMPI_MSG_SHUTDOWN, g_variant_new ("(is)", status, reason));
+  if (!dmpi_transport_flush (c->transport, SHUTDOWN_FLUSH_S))
+    g_warning ("the scheduler did not take the shutdown message within %.0f s", SHUTDOWN_FLUSH_S);
+  dmpi_transport_free (g_steal_pointer (&c->transport));
+  dmpi_transport_finalize_mpi ();
+}
+
+DmpiClient *
+dmpi_client_new (int *argc, char ***argv, GError **error)
+{
+  if (the_client != NULL)
+    {
+      g_set_error_literal (error, DMPI_ERROR, DMPI_ERROR_FAILED, "a process has one client; it exists already");
+      return NULL;
+    }
+  if (!dmpi_role_init (DMPI_ROLE_CLIENT, argc, argv, error))
+    {
+      if (error != NULL && g_error_matches (*error, DMPI_ERROR, DMPI_ERROR_WORLD_TOO_SMALL))
+        dmpi_transport_finalize_mpi ();
+      return NULL;
+    }
+  DmpiClient *c = g_new0 (DmpiClient, 1);
+  c->ref_count = 1;
+  c->context = g_main_context_new ();
+  c->workers = g_array_new (FALSE, FALSE, sizeof (WorkerInfo));
+  c->futures = g_hash_table_new (g_int64_hash, g_int64_equal);
+  c->release = g_array_new (FALSE, FALSE, sizeof (guint64));
+  c->scatter_acks = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  c->next_id = 1;
+  c->next_request = 1;
+  c->transport = dmpi_transport_new (c->context, on_message, c);
+  the_client = c;
+  on_exit (on_process_exit, NULL);
+
+  dmpi_msg_send (c->transport, SCHEDULER_RANK, DMPI_MSG_HELLO,
+                 g_variant_new ("(uusut)", DMPI_PROTOCOL_VERSION, (guint32) DMPI_ROLE_CLIENT, dmpi_hostname (),
+                                (guint32) 0, (guint64) 0));
+  if (!iterate_until (c, is_welcomed, NULL, WELCOME_TIMEOUT_S, "the scheduler (rank 0) to answer", error))
+    {
+      dmpi_client_unref (c);
+      return NULL;
+    }
+  if (c->refused != NULL)
+    {
+      g_set_error (error, DMPI_ERROR, DMPI_ERROR_PROTOCOL, "the scheduler refused the client: %s", c->refused);
+      dmpi_client_unref (c);
+      return NULL;
+    }
+  return c;
+}
+
+DmpiClient *
+dmpi_client_ref (DmpiClient *client)
+{
+  g_return_val_if_fail (client != NULL, NULL);
+  g_atomic_int_inc (&client->ref_count);
+  return client;
+}
+
+/* The last reference going does not shut the cluster down: the process's
+ * exit does, with the true exit status. */
+void
+dmpi_client_unref (DmpiClient *client)
+{
+  if (client == NULL || !g_atomic_int_dec_and_test (&client->ref_count))
+    return;
+  if (client->shut_down)
+    client_free (client);
+}
+
+static void
+client_free (DmpiClient *c)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, c->futures);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    ((DmpiFuture *) value)->client = NULL;
+  g_hash_table_unref (c->futures);
+  for (guint i = 0; i < c->workers->len; i++)
+    g_free (g_array_index (c->workers, WorkerInfo, i).host);
+  g_array_unref (c->workers);
+  g_array_unref (c->release);
+  g_hash_table_unref (c->scatter_acks);
+  g_clear_pointer (&c->submit, g_variant_builder_unref);
+  g_free (c->refused);
+  g_free (c->module_message);
+  g_free (c->dashboard);
+  g_main_context_unref (c->context);
+  if (the_client == c)
+    the_client = NULL;
+  g_free (c);
+}
+
+gboolean
+dmpi_client_shutdown (DmpiClient *client, int exit_code, GError **error)
+{
+  if (!check_usable (client, error))
+    return FALSE;
+  g_autofree char *reason = g_strdup_printf ("the client asked to shut down with status %d", exit_code);
+  gboolean ok = dmpi_client_flush (client, NULL);
+  client->shut_down = TRUE;
+  dmpi_msg_send (client->transport, SCHEDULER_RANK, DMPI_MSG_SHUTDOWN, g_variant_new ("(is)", exit_code, reason));
+  if (!dmpi_transport_flush (client->transport, SHUTDOWN_FLUSH_S))
+    {
+      g_set_error (error, DMPI_ERROR, DMPI_ERROR_TIMEOUT,
+                   "the scheduler did not take the shutdown message within %.0f s", SHUTDOWN_FLUSH_S);
+      ok = FALSE;
+    }
+  dmpi_transport_free (g_steal_pointer (&client->transport));
+  dmpi_transport_finalize_mpi ();
+  return ok;
+}
+
+/* ---- workers ---- */
+
+static gboolean
+enough_workers (DmpiClient *c, gpointer data)
+{
+  return c->workers->len >= GPOINTER_TO_UINT (data);
+}
+
+gboolean
+dmpi_client_wait_for_workers (DmpiClient *client, guint n_workers, double timeout_s, GError **error)
+{
+  if (!check_usable (client, error))
+    return FALSE;
+  g_autofree char *what = g_strdup_printf ("%u worker%s to join", n_workers, n_workers == 1 ? "" : "s");
+  if (!iterate_until (client, enough_workers, GUINT_TO_POINTER (n_workers), timeout_s, what, error))
+    {
+      g_prefix_error (error, "%u joined: ", client->workers->len);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+guint
+dmpi_client_get_n_workers (DmpiClient *client)
+{
+  return client->workers->len;
+}
+
+guint
+dmpi_client_get_n_threads (DmpiClient *client)
+{
+  guint n = 0;
+  for (guint i = 0; i < client->workers->len; i++)
+    n += g_array_index (client->workers, WorkerInfo, i).nthreads;
+  return n;
+}
+
+guint64
+dmpi_client_get_memory_limit (DmpiClient *client)
+{
+  guint64 n = 0;
+  for (guint i = 0; i < client->workers->len; i++)
+    n += g_array_index (client->workers, WorkerInfo, i).memory_limit;
+  return n;
+}
+
+const char *
+dmpi_client_get_dashboard_address (DmpiClient *client)
+{
+  return client->dashboard;
+}
+
+/* ---- modules ---- */
+
+static gboolean
+module_answered (DmpiClient *c, gpointer data)
+{
+  return c->module_done;
+}
+
+gboolean
+dmpi_client_load_module (DmpiClient *client, const char *path, GError **error)
+{
+  g_return_val_if_fail (path != NULL, FALSE);
+  if (!check_usable (client, error))
+    return FALSE;
+  g_autofree char *absolute = g_canonicalize_filename (path, NULL);
+  if (!g_file_test (absolute, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, DMPI_ERROR, DMPI_ERROR_MODULE, "module %s: no such file", absolute);
+      return FALSE;
+    }
+  client->module_request = client->next_request++;
+  client->module_done = FALSE;
+  dmpi_msg_send (client->transport, SCHEDULER_RANK, DMPI_MSG_LOAD_MODULE,
+                 g_variant_new ("(ts)", client->module_request, absolute));
+  if (!iterate_until (client, module_answered, NULL, -1, "the workers to load a module", error))
+    return FALSE;
+  if (!client->module_ok)
+    {
+      g_set_error (error, DMPI_ERROR, DMPI_ERROR_MODULE, "%s", client->module_message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- futures ---- */
+
+static DmpiFuture *
+future_new (DmpiClient *c, const char *key, const char *function)
+{
+  DmpiFuture *f = g_new0 (DmpiFuture, 1);
+
+  f->ref_count = 1;
+  f->client = c;
+  f->id = c->next_id++;
+  f->key = key != NULL ? g_strdup (key) : g_strdup_printf ("%s-%" G_GUINT64_FORMAT, function, f->id);
+  f->status = DMPI_FUTURE_PENDING;
+  f->holder = -1;
+  g_hash_table_insert (c->futures, &f->id, f);
+  return f;
+}
+
+DmpiFuture *
+dmpi_future_ref (DmpiFuture *future)
+{
+  g_return_val_if_fail (future != NULL, NULL);
+  g_atomic_int_inc (&future->ref_count);
+  return future;
+}
+
+void
+dmpi_future_unref (DmpiFuture *future)
+{
+  if (future == NULL || !g_atomic_int_dec_and_test (&future->ref_count))
+    return;
+  DmpiClient *c = future->client;
+  if (c != NULL)
+    {
+      g_hash_table_remove (c->futures, &future->id);
+      if (!c->shut_down)
+        g_array_append_val (c->release, future->id);
+    }
+  g_free (future->key);
+  g_clear_error (&future->error);
+  g_clear_pointer (&future->value, g_variant_unref);
+  g_free (future);
+}
+
+const char *
+dmpi_future_get_key (DmpiFuture *future)
+{
+  return future->key;
+}
+
+DmpiFutureStatus
+dmpi_future_get_status (DmpiFuture *future)
+{
+  return future->status;
+}
+
+const GError *
+dmpi_future_get_error (DmpiFuture *future)
+{
+  return future->error;
+}
+
+guint64
+dmpi_future_get_nbytes (DmpiFuture *future)
+{
+  return future->nbytes;
+}
+
+/* ---- submitting ---- */
+
+gboolean
+dmpi_client_flush (DmpiClient *client, GError **error)
+{
+  if (!check_usable (client, error))
+    return FALSE;
+  if (client->submit != NULL)
+    {
+      GVariantBuilder *b = g_steal_pointer (&client->submit);
+      dmpi_msg_send (client->transport, SCHEDULER_RANK, DMPI_MSG_SUBMIT, g_variant_builder_end (b));
+      g_variant_builder_unref (b);
+      client->n_submit = 0;
+    }
+  if (client->release->len > 0)
+    {
+      dmpi_msg_send (client->transport, SCHEDULER_RANK, DMPI_MSG_RELEASE,
+                     g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, client->release->data,
+                                                client->release->len, sizeof (guint64)));
+      g_array_set_size (client->release, 0);
+    }
+  return TRUE;
+}
+
+DmpiFuture *
+dmpi_client_submit_with_key (DmpiClient *client, const char *key, const char *function, GVariant *args,
+                             DmpiFuture *const *deps, gsize n_deps, GError **error)
+{
+  g_return_val_if_fail (client != NULL, NULL);
+  g_return_val_if_fail (function != NULL, NULL);
+  g_autoptr(GVariant) owned_args = args != NULL ? g_variant_ref_sink (args) : g_variant_ref_sink (g_variant_new ("()"));
+
+  if (!check_usable (client, error))
+    return NULL;
+  if (*function == '\0' || (key != NULL && *key == '\0'))
+    {
+      g_set_error_literal (error, DMPI_ERROR, DMPI_ERROR_INVALID_GRAPH, "a task needs a function name and a non-empty key");
+      return NULL;
+    }
+  g_autofree guint64 *dep_ids = g_new (guint64, MAX (n_deps, 1));
+  for (gsize i = 0; i < n_deps; i++)
+    {
+      if (deps[i] == NULL || deps[i]->client != client)
+        {
+          g_set_error (error, DMPI_ERROR, DMPI_ERROR_INVALID_GRAPH,
+                       "dependency %" G_GSIZE_FORMAT " of a %s task is not a future of this client", i, function);
+          return NULL;
+        }
+      dep_ids[i] = deps[i]->id;
+    }
+  DmpiFuture *f = future_new (client, key, function);
+  if (client->submit == NULL)
+    client->submit = g_variant_builder_new (G_VARIANT_TYPE ("a(tssvat)"));
+  g_variant_builder_add (client->submit, "(tssv@at)", f->id, f->key, function, owned_args,
+                         g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, dep_ids, n_deps, sizeof (guint64)));
+  if (++client->n_submit >= SUBMIT_BATCH_MAX)
+    dmpi_client_flush (client, NULL);
+  return f;
+}
+
+DmpiFuture *
+dmpi_client_submit (DmpiClient *client, const char *function, GVariant *args,
+                    DmpiFuture *const *deps, gsize n_deps, GError **error)
+{
+  return dmpi_client_submit_with_key (client, NULL, function, args, deps, n_deps, error);
+}
+
+GPtrArray *
+dmpi_client_map (DmpiClient *client, const char *function, GVariant *const *args, gsize n_args, GError **error)
+{
+  g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func ((GDestroyNotify) dmpi_future_unref);
+
+  for (gsize i = 0; i < n_args; i++)
+    {
+      DmpiFuture *f = dmpi_client_submit (client, function, args[i], NULL, 0, error);
+      if (f == NULL)
+        return NULL;
+      g_ptr_array_add (futures, f);
+    }
+  return g_steal_pointer (&futures);
+}
+
+/* ---- waiting and gathering ---- */
+
+typedef struct {
+  DmpiFuture *const *futures;
+  gsize n;
+  gsize next;    /* all before it are done */
+} WaitSet;
+
+static gboolean
+all_done (DmpiClient *c, gpointer data)
+{
+  WaitSet *set = data;
+  while (set->next < set->n && set->futures[set->next]->status != DMPI_FUTURE_PENDING)
+    set->next++;
+  return set->next == set->n;
+}
+
+gboolean
+dmpi_client_wait (DmpiClient *client, DmpiFuture *const *futures, gsize n_futures, double timeout_s, GError **error)
+{
+  if (!dmpi_client_flush (client, error))
+    return FALSE;
+  WaitSet set = { futures, n_futures, 0 };
+  g_autofree char *what = g_strdup_printf ("%" G_GSIZE_FORMAT " task%s", n_futures, n_futures == 1 ? "" : "s");
+  return iterate_until (client, all_done, &set, timeout_s, what, error);
+}
+
+static gboolean
+all_fetched (DmpiClient *c, gpointer data)
+{
+  WaitSet *set = data;
+  while (set->next < set->n && !set->futures[set->next]->fetching)
+    set->next++;
+  return set->next == set->n;
+}
+
+static gboolean
+future_failed (DmpiFuture *f, GError **error)
+{
+  if (f->status == DMPI_FUTURE_ERROR || f->status == DMPI_FUTURE_CANCELLED)
+    {
+      if (error != NULL)
+        *error = g_error_copy (f->error);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+GPtrArray *
+dmpi_client_gather (DmpiClient *client, DmpiFuture *const *futures, gsize n_futures, GError **error)
+{
+  if (!dmpi_client_wait (client, futures, n_futures, -1, error))
+    return NULL;
+  g_autoptr(GHashTable) by_rank = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_array_unref);
+  for (gsize i = 0; i < n_futures; i++)
+    {
+      DmpiFuture *f = futures[i];
+      if (future_failed (f, error))
+        return NULL;
+      if (f->value != NULL || f->fetching)
+        continue;
+      f->fetching = TRUE;
+      GArray *ids = g_hash_table_lookup (by_rank, GINT_TO_POINTER (f->holder));
+      if (ids == NULL)
+        {
+          ids = g_array_new (FALSE, FALSE, sizeof (guint64));
+          g_hash_table_insert (by_rank, GINT_TO_POINTER (f->holder), ids);
+        }
+      g_array_append_val (ids, f->id);
+    }
+  GHashTableIter iter;
+  gpointer rank, value;
+  g_hash_table_iter_init (&iter, by_rank);
+  while (g_hash_table_iter_next (&iter, &rank, &value))
+    {
+      GArray *ids = value;
+      dmpi_msg_send (client->transport, GPOINTER_TO_INT (rank), DMPI_MSG_FETCH,
+                     g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, ids->data, ids->len, sizeof (guint64)));
+    }
+  WaitSet set = { futures, n_futures, 0 };
+  if (!iterate_until (client, all_fetched, &set, -1, "results", error))
+    return NULL;
+  g_autoptr(GPtrArray) values = g_ptr_array_new_full ((guint) n_futures, (GDestroyNotify) g_variant_unref);
+  for (gsize i = 0; i < n_futures; i++)
+    {
+      if (future_failed (futures[i], error))
+        return NULL;
+      g_ptr_array_add (values, g_variant_ref (futures[i]->value));
+    }
+  return g_steal_pointer (&values);
+}
+
+GVariant *
+dmpi_client_gather_one (DmpiClient *client, DmpiFuture *future, GError **error)
+{
+  g_autoptr(GPtrArray) values = dmpi_client_gather (client, &future, 1, error);
+
+  if (values == NULL)
+    return NULL;
+  return g_variant_ref (g_ptr_array_index (values, 0));
+}
+
+typedef struct {
+  GPtrArray *futures;
+} ScatterSet;
+
+static gboolean
+all_acked (DmpiClient *c, gpointer data)
+{
+  GPtrArray *futures = data;
+  for (guint i = 0; i < futures->len; i++)
+    if (!g_hash_table_contains (c->scatter_acks, &((DmpiFuture *) g_ptr_array_index (futures, i))->id))
+      return FALSE;
+  return TRUE;
+}
+
+GPtrArray *
+dmpi_client_scatter (DmpiClient *client, GVariant *const *values, gsize n_values, GError **error)
+{
+  if (!dmpi_client_flush (client, error))
+    return NULL;
+  if (client->workers->len == 0)
+    {
+      g_set_error_literal (error, DMPI_ERROR, DMPI_ERROR_FAILED,
+                           "no worker has joined yet: call dmpi_client_wait_for_workers() first");
+      return NULL;
+    }
+  guint n_workers = client->workers->len;
+  g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func ((GDestroyNotify) dmpi_future_unref);
+  g_autofree GVariantBuilder **batches = g_new0 (GVariantBuilder *, n_workers);
+  for (gsize i = 0; i < n_values; i++)
+    {
+      g_autoptr(GVariant) value = g_variant_ref_sink (values[i]);
+      guint w = (guint) (i % n_workers);
+      DmpiFuture *f = future_new (client, NULL, "scatter");
+      f->holder = g_array_index (client->workers, WorkerInfo, w).rank;
+      g_ptr_array_add (futures, f);
+      if (batches[w] == NULL)
+        batches[w] = g_variant_builder_new (G_VARIANT_TYPE ("a(tsv)"));
+      g_variant_builder_add (batches[w], "(tsv)", f->id, f->key, value);
+    }
+  for (guint w = 0; w < n_workers; w++)
+    if (batches[w] != NULL)
+      {
+        dmpi_msg_send (client->transport, g_array_index (client->workers, WorkerInfo, w).rank, DMPI_MSG_SCATTER,
+                       g_variant_builder_end (batches[w]));
+        g_variant_builder_unref (batches[w]);
+      }
+  if (!iterate_until (client, all_acked, futures, -1, "workers to take scattered data", error))
+    return NULL;
+  GVariantBuilder update;
+  g_variant_builder_init (&update, G_VARIANT_TYPE ("a(tstu)"));
+  for (guint i = 0; i < futures->len; i++)
+    {
+      DmpiFuture *f = g_ptr_array_index (futures, i);
+      guint64 *nbytes = g_hash_table_lookup (client->scatter_acks, &f->id);
+      f->nbytes = *nbytes;
+      f->status = DMPI_FUTURE_FINISHED;
+      g_variant_builder_add (&update, "(tstu)", f->id, f->key, f->nbytes, (guint32) f->holder);
+      g_hash_table_remove (client->scatter_acks, &f->id);
+    }
+  dmpi_msg_send (client->transport, SCHEDULER_RANK, DMPI_MSG_UPDATE_DATA, g_variant_builder_end (&update));
+  return g_steal_pointer (&futures);
+}

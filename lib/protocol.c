@@ -1,1 +1,109 @@
 #include "config.h"
+
+#include "protocol.h"
+#include "dmpi-error.h"
+
+typedef struct {
+  const char *name;
+  const char *type;
+  gsize max_bytes;
+} KindInfo;
+
+#define CONTROL_MAX ((gsize) 256 << 20)   /* a graph of a few million tasks */
+#define DATA_MAX    ((gsize) 1 << 40)     /* results and scattered values */
+
+static const KindInfo kinds[DMPI_MSG_N_KINDS] = {
+  [DMPI_MSG_HELLO]         = { "hello",         "(uusut)",       4096 },
+  [DMPI_MSG_WELCOME]       = { "welcome",       "(us)",          4096 },
+  [DMPI_MSG_WORKERS]       = { "workers",       "a(usut)",       CONTROL_MAX },
+  [DMPI_MSG_SUBMIT]        = { "submit",        "a(tssvat)",     DATA_MAX },
+  [DMPI_MSG_REPORT]        = { "report",        "a(tuutus)",     CONTROL_MAX },
+  [DMPI_MSG_COMPUTE]       = { "compute",       "a(tssva(tu))",  DATA_MAX },
+  [DMPI_MSG_FINISHED]      = { "finished",      "a(tuutsdd)",    CONTROL_MAX },
+  [DMPI_MSG_FETCH]         = { "fetch",         "at",            CONTROL_MAX },
+  [DMPI_MSG_DATA]          = { "data",          "(tbvs)",        DATA_MAX },
+  [DMPI_MSG_FREE]          = { "free",          "at",            CONTROL_MAX },
+  [DMPI_MSG_RELEASE]       = { "release",       "at",            CONTROL_MAX },
+  [DMPI_MSG_SCATTER]       = { "scatter",       "a(tsv)",        DATA_MAX },
+  [DMPI_MSG_SCATTER_ACK]   = { "scatter-ack",   "a(tt)",         CONTROL_MAX },
+  [DMPI_MSG_UPDATE_DATA]   = { "update-data",   "a(tstu)",       CONTROL_MAX },
+  [DMPI_MSG_LOAD_MODULE]   = { "load-module",   "(ts)",          65536 },
+  [DMPI_MSG_MODULE_LOADED] = { "module-loaded", "(tbs)",         65536 },
+  [DMPI_MSG_HEARTBEAT]     = { "heartbeat",     "(uttd)",        4096 },
+  [DMPI_MSG_SHUTDOWN]      = { "shutdown",      "(is)",          65536 },
+  [DMPI_MSG_GOODBYE]       = { "goodbye",       "(s)",           65536 },
+};
+
+static gboolean
+kind_known (guint32 kind)
+{
+  return kind > 0 && kind < DMPI_MSG_N_KINDS && kinds[kind].type != NULL;
+}
+
+const char *
+dmpi_msg_kind_name (guint32 kind)
+{
+  return kind_known (kind) ? kinds[kind].name : "unknown";
+}
+
+const GVariantType *
+dmpi_msg_kind_type (guint32 kind)
+{
+  return kind_known (kind) ? G_VARIANT_TYPE (kinds[kind].type) : NULL;
+}
+
+gsize
+dmpi_msg_kind_max_bytes (guint32 kind)
+{
+  return kind_known (kind) ? kinds[kind].max_bytes : 0;
+}
+
+GVariant *
+dmpi_msg_decode (guint32 kind, GBytes *payload, int src_rank, GError **error)
+{
+  if (!kind_known (kind))
+    {
+      g_set_error (error, DMPI_ERROR, DMPI_ERROR_PROTOCOL,
+                   "message of unknown kind %u from rank %d", kind, src_rank);
+      return NULL;
+    }
+  gsize size = g_bytes_get_size (payload);
+  if (size > kinds[kind].max_bytes)
+    {
+      g_set_error (error, DMPI_ERROR, DMPI_ERROR_PROTOCOL,
+                   "%s message from rank %d is %" G_GSIZE_FORMAT " bytes, over its limit of %" G_GSIZE_FORMAT,
+                   kinds[kind].name, src_rank, size, kinds[kind].max_bytes);
+      return NULL;
+    }
+  g_autoptr(GVariant) message = g_variant_ref_sink (
+      g_variant_new_from_bytes (G_VARIANT_TYPE (kinds[kind].type), payload, FALSE));
+  /* A fixed-size type of the wrong size reads as zeros, and framing offsets
+   * of a variable-size one can be inconsistent: only normal form is trusted. */
+  if (!g_variant_is_normal_form (message))
+    {
+      g_set_error (error, DMPI_ERROR, DMPI_ERROR_PROTOCOL,
+                   "%s message from rank %d (%" G_GSIZE_FORMAT " bytes) is not a valid %s",
+                   kinds[kind].name, src_rank, size, kinds[kind].type);
+      return NULL;
+    }
+  return g_steal_pointer (&message);
+}
+
+GBytes *
+dmpi_msg_encode (guint32 kind, GVariant *message)
+{
+  g_autoptr(GVariant) owned = g_variant_ref_sink (message);
+
+  g_return_val_if_fail (kind_known (kind), NULL);
+  g_return_val_if_fail (g_variant_is_of_type (owned, G_VARIANT_TYPE (kinds[kind].type)), NULL);
+  return g_variant_get_data_as_bytes (owned);
+}
+
+void
+dmpi_msg_send (DmpiTransport *transport, int dest_rank, guint32 kind, GVariant *message)
+{
+  g_autoptr(GBytes) payload = dmpi_msg_encode (kind, message);
+
+  if (payload != NULL)
+    dmpi_transport_send (transport, dest_rank, kind, payload);
+}

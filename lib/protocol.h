@@ -1,1 +1,67 @@
+/* The control protocol: one GVariant type per message kind.
+ *
+ * Every message received is checked against its kind's type, in normal form
+ * and within its kind's size bound before anyone reads it; a message that
+ * fails is logged with the sender's rank and dropped. Lists travel in one
+ * message (a whole graph, many finished tasks) so that the message count
+ * does not grow with the task count. */
 #pragma once
+
+#include <glib.h>
+#include "transport.h"
+
+G_BEGIN_DECLS
+
+#define DMPI_PROTOCOL_VERSION 1u
+
+typedef enum {
+  DMPI_ROLE_SCHEDULER = 0,
+  DMPI_ROLE_CLIENT = 1,
+  DMPI_ROLE_WORKER = 2,
+} DmpiRole;
+
+/* Task states in reports (scheduler → client) and results (worker → scheduler). */
+typedef enum {
+  DMPI_STATE_MEMORY = 1,
+  DMPI_STATE_ERRED = 2,
+} DmpiResultState;
+
+typedef enum {
+  /*                          direction                  type */
+  DMPI_MSG_HELLO = 1,      /* worker|client → scheduler: (uusut)  version, role, host, nthreads, memory_limit */
+  DMPI_MSG_WELCOME,        /* scheduler → worker|client: (us)     version, message ("" when accepted) */
+  DMPI_MSG_WORKERS,        /* scheduler → client:        a(usut)  rank, host, nthreads, memory_limit */
+  DMPI_MSG_SUBMIT,         /* client → scheduler:        a(tssvat) id, key, function, args, dependency ids */
+  DMPI_MSG_REPORT,         /* scheduler → client:        a(tuutus) id, state, error code, nbytes, rank, message */
+  DMPI_MSG_COMPUTE,        /* scheduler → worker:        a(tssva(tu)) id, key, function, args, (dep id, holder rank) */
+  DMPI_MSG_FINISHED,       /* worker → scheduler:        a(tuutsdd) id, state, error code, nbytes, message, start, stop */
+  DMPI_MSG_FETCH,          /* any → worker:              at       ids */
+  DMPI_MSG_DATA,           /* worker → requester:        (tbvs)   id, found, value, message */
+  DMPI_MSG_FREE,           /* scheduler → worker:        at       ids */
+  DMPI_MSG_RELEASE,        /* client → scheduler:        at       ids the client holds no future to */
+  DMPI_MSG_SCATTER,        /* client → worker:           a(tsv)   id, key, value */
+  DMPI_MSG_SCATTER_ACK,    /* worker → client:           a(tt)    id, nbytes */
+  DMPI_MSG_UPDATE_DATA,    /* client → scheduler:        a(tstu)  id, key, nbytes, rank */
+  DMPI_MSG_LOAD_MODULE,    /* client → scheduler → workers: (ts)  request id, path */
+  DMPI_MSG_MODULE_LOADED,  /* worker → scheduler → client: (tbs)  request id, ok, message */
+  DMPI_MSG_HEARTBEAT,      /* worker → scheduler:        (uttd)   executing, stored bytes, rss, cpu seconds */
+  DMPI_MSG_SHUTDOWN,       /* client → scheduler → workers: (is)  exit status, reason */
+  DMPI_MSG_GOODBYE,        /* worker → scheduler:        (s)      reason */
+  DMPI_MSG_N_KINDS
+} DmpiMsgKind;
+
+const char         *dmpi_msg_kind_name (guint32 kind);
+const GVariantType *dmpi_msg_kind_type (guint32 kind);
+gsize               dmpi_msg_kind_max_bytes (guint32 kind);
+
+/* Validate and wrap a received payload. NULL with DMPI_ERROR_PROTOCOL (the
+ * message names the kind, the sender and what is wrong) when it must be dropped. */
+GVariant *dmpi_msg_decode (guint32 kind, GBytes *payload, int src_rank, GError **error);
+
+/* Serialise @message (sinks a floating ref) after checking its type fits @kind. */
+GBytes   *dmpi_msg_encode (guint32 kind, GVariant *message);
+
+/* Encode and send. */
+void      dmpi_msg_send   (DmpiTransport *transport, int dest_rank, guint32 kind, GVariant *message);
+
+G_END_DECLS

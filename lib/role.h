@@ -1,1 +1,34 @@
+/* What every role's entry point does first, and the entry points of the
+ * programs in bin/ (exported from the library for them, not installed as API). */
 #pragma once
+
+#include <glib.h>
+#include "protocol.h"
+
+G_BEGIN_DECLS
+
+/* Initialise MPI and logging for @role and check the world: at least 3
+ * ranks, and this rank is the one @role runs on (scheduler 0, client 1,
+ * worker ≥ 2). */
+gboolean    dmpi_role_init     (DmpiRole role, int *argc, char ***argv, GError **error);
+const char *dmpi_role_name     (DmpiRole role);
+const char *dmpi_hostname      (void);
+/* Seconds since the epoch, for task start/stop times. */
+double      dmpi_now           (void);
+
+typedef struct {
+  const char *log_level;       /* NULL: the environment's or info */
+} DmpiSchedulerOptions;
+
+typedef struct {
+  guint       nthreads;        /* 0: DASK_MPI_NTHREADS or 1 */
+  guint64     memory_limit;    /* 0: DASK_MPI_MEMORY_LIMIT or none */
+  const char *local_directory; /* NULL: DASK_MPI_LOCAL_DIRECTORY or the temporary folder */
+  const char *log_level;
+} DmpiWorkerOptions;
+
+/* Run the role until the cluster shuts down; returns the process's exit status. */
+int dmpi_scheduler_run (const DmpiSchedulerOptions *options);
+int dmpi_worker_run    (const DmpiWorkerOptions *options);
+
+G_END_DECLS

@@ -1,1 +1,791 @@
+/* The scheduler core: see sched-core.h. No I/O, no MPI, no clocks: time
+ * comes in with the events. */
 #include "config.h"
+
+#include "sched-core.h"
+#include "dmpi-error.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Keep each worker busy for about this long with tasks sent ahead, so that
+ * the round trip to the scheduler hides behind work. */
+#define SATURATION_SECONDS 0.005
+#define MAX_SLOTS_PER_THREAD 4096u
+#define DURATION_UNKNOWN 0.01
+
+struct _DmpiSched {
+  GHashTable *tasks;             /* id → DmpiSchedTask*, owned */
+  GPtrArray  *workers;           /* index = rank, NULL where no worker */
+  GArray     *actions;           /* of DmpiSchedAction */
+  GQueue      queued;            /* root tasks waiting for a worker with room, by order */
+  GQueue      no_worker;         /* tasks ready while no worker is alive */
+  GHashTable *durations;         /* interned function → double* (moving average, seconds) */
+  double      mean_duration;     /* over all functions */
+  guint64     next_order;
+  DmpiSchedStats stats;
+};
+
+static const char *const state_names[DMPI_TASK_N_STATES] = {
+  "released", "waiting", "no-worker", "queued", "processing", "memory", "erred", "forgotten",
+};
+
+const char *
+dmpi_task_state_name (DmpiTaskState state)
+{
+  return state < DMPI_TASK_N_STATES ? state_names[state] : "invalid";
+}
+
+static void
+set_state (DmpiSched *sched, DmpiSchedTask *task, DmpiTaskState state)
+{
+  sched->stats.n_by_state[task->state]--;
+  sched->stats.n_by_state[state]++;
+  task->state = state;
+}
+
+static void
+task_free (gpointer data)
+{
+  DmpiSchedTask *task = data;
+
+  g_free (task->key);
+  g_clear_pointer (&task->args, g_variant_unref);
+  g_free (task->deps);
+  if (task->dependents != NULL)
+    g_array_unref (task->dependents);
+  g_free (task->error);
+  g_free (task);
+}
+
+static void
+worker_free (gpointer data)
+{
+  DmpiSchedWorker *worker = data;
+
+  if (worker == NULL)
+    return;
+  g_free (worker->host);
+  g_free (worker);
+}
+
+DmpiSched *
+dmpi_sched_new (void)
+{
+  DmpiSched *sched = g_new0 (DmpiSched, 1);
+
+  sched->tasks = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, task_free);
+  sched->workers = g_ptr_array_new_with_free_func (worker_free);
+  sched->actions = g_array_new (FALSE, FALSE, sizeof (DmpiSchedAction));
+  g_queue_init (&sched->queued);
+  g_queue_init (&sched->no_worker);
+  sched->durations = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  sched->mean_duration = -1;
+  return sched;
+}
+
+void
+dmpi_sched_free (DmpiSched *sched)
+{
+  if (sched == NULL)
+    return;
+  dmpi_sched_clear_actions (sched);
+  g_array_unref (sched->actions);
+  g_queue_clear (&sched->queued);
+  g_queue_clear (&sched->no_worker);
+  g_hash_table_unref (sched->tasks);
+  g_ptr_array_unref (sched->workers);
+  g_hash_table_unref (sched->durations);
+  g_free (sched);
+}
+
+/* ---- actions ---- */
+
+static void
+push_action (DmpiSched *sched, const DmpiSchedAction *action)
+{
+  g_array_append_vals (sched->actions, action, 1);
+}
+
+static void
+report (DmpiSched *sched, DmpiSchedTask *task)
+{
+  if (!task->wanted)
+    return;
+  DmpiSchedAction action = {
+    .kind = DMPI_ACTION_REPORT,
+    .worker = task->holder,
+    .id = task->id,
+    .state = task->state,
+    .error_code = task->error_code,
+    .nbytes = task->nbytes,
+    .message = task->error != NULL ? g_strdup (task->error) : NULL,
+  };
+  push_action (sched, &action);
+}
+
+const DmpiSchedAction *
+dmpi_sched_get_actions (DmpiSched *sched, guint *n_actions)
+{
+  *n_actions = sched->actions->len;
+  return (const DmpiSchedAction *) (gpointer) sched->actions->data;
+}
+
+void
+dmpi_sched_clear_actions (DmpiSched *sched)
+{
+  for (guint i = 0; i < sched->actions->len; i++)
+    g_free (g_array_index (sched->actions, DmpiSchedAction, i).message);
+  g_array_set_size (sched->actions, 0);
+}
+
+/* ---- workers ---- */
+
+DmpiSchedWorker *
+dmpi_sched_get_worker (DmpiSched *sched, int rank)
+{
+  if (rank < 0 || (guint) rank >= sched->workers->len)
+    return NULL;
+  return g_ptr_array_index (sched->workers, rank);
+}
+
+GPtrArray *
+dmpi_sched_list_workers (DmpiSched *sched)
+{
+  GPtrArray *list = g_ptr_array_new ();
+
+  for (guint i = 0; i < sched->workers->len; i++)
+    {
+      DmpiSchedWorker *worker = g_ptr_array_index (sched->workers, i);
+      if (worker != NULL && worker->alive)
+        g_ptr_array_add (list, worker);
+    }
+  return list;
+}
+
+double
+dmpi_sched_get_duration_estimate (DmpiSched *sched, const char *function)
+{
+  double *d = g_hash_table_lookup (sched->durations, g_intern_string (function));
+
+  if (d != NULL)
+    return *d;
+  return sched->mean_duration >= 0 ? sched->mean_duration : DURATION_UNKNOWN;
+}
+
+guint
+dmpi_sched_worker_slots (DmpiSched *sched, const DmpiSchedWorker *worker)
+{
+  double mean = sched->mean_duration >= 0 ? sched->mean_duration : DURATION_UNKNOWN;
+  double per_thread = ceil (SATURATION_SECONDS / MAX (mean, 1e-7));
+
+  per_thread = CLAMP (per_thread, 2.0, (double) MAX_SLOTS_PER_THREAD);
+  return worker->nthreads * (guint) per_thread;
+}
+
+static void learn_duration (DmpiSched *sched, const char *function, double seconds)
+{
+  if (!(seconds >= 0))
+    return;
+  double *d = g_hash_table_lookup (sched->durations, function);
+  if (d == NULL)
+    {
+      d = g_new (double, 1);
+      *d = seconds;
+      g_hash_table_insert (sched->durations, (gpointer) function, d);
+    }
+  else
+    *d = 0.9 * *d + 0.1 * seconds;
+  sched->mean_duration = sched->mean_duration < 0 ? seconds : 0.95 * sched->mean_duration + 0.05 * seconds;
+}
+
+/* The least loaded live worker with room, or with @ignore_room the least
+ * loaded live worker; NULL when none. */
+static DmpiSchedWorker *
+least_loaded (DmpiSched *sched, gboolean ignore_room)
+{
+  DmpiSchedWorker *best = NULL;
+  double best_load = 0;
+
+  for (guint i = 0; i < sched->workers->len; i++)
+    {
+      DmpiSchedWorker *worker = g_ptr_array_index (sched->workers, i);
+      if (worker == NULL || !worker->alive)
+        continue;
+      if (!ignore_room && worker->n_processing >= dmpi_sched_worker_slots (sched, worker))
+        continue;
+      double load = (double) worker->n_processing / worker->nthreads;
+      if (best == NULL || load < best_load)
+        {
+          best = worker;
+          best_load = load;
+        }
+    }
+  return best;
+}
+
+static void
+send_to_worker (DmpiSched *sched, DmpiSchedTask *task, DmpiSchedWorker *worker)
+{
+  set_state (sched, task, DMPI_TASK_PROCESSING);
+  task->worker = worker->rank;
+  worker->n_processing++;
+  DmpiSchedAction action = {
+    .kind = DMPI_ACTION_COMPUTE,
+    .worker = worker->rank,
+    .id = task->id,
+    .task = task,
+  };
+  push_action (sched, &action);
+}
+
+/* Where a task with dependencies goes: the worker already holding most of
+ * its input bytes, unless that worker is far busier than the least busy one
+ * (moving the inputs is then cheaper than waiting). */
+static DmpiSchedWorker *
+place (DmpiSched *sched, DmpiSchedTask *task)
+{
+  DmpiSchedWorker *idle = least_loaded (sched, TRUE);
+  DmpiSchedWorker *best = NULL;
+  guint64 best_bytes = 0;
+
+  if (idle == NULL)
+    return NULL;
+  for (guint i = 0; i < task->n_deps; i++)
+    {
+      DmpiSchedWorker *holder = dmpi_sched_get_worker (sched, task->deps[i]->holder);
+      if (holder == NULL || !holder->alive)
+        continue;
+      guint64 bytes = 0;
+      for (guint j = 0; j < task->n_deps; j++)
+        if (task->deps[j]->holder == holder->rank)
+          bytes += task->deps[j]->nbytes + 1;
+      if (best == NULL || bytes > best_bytes)
+        {
+          best = holder;
+          best_bytes = bytes;
+        }
+    }
+  if (best == NULL)
+    return idle;
+  /* Time to move the bytes (at ~1 GB/s) against the time to wait behind the
+   * holder's extra work. */
+  double mean = sched->mean_duration >= 0 ? sched->mean_duration : DURATION_UNKNOWN;
+  double extra_wait = ((double) best->n_processing / best->nthreads
+                       - (double) idle->n_processing / idle->nthreads) * mean;
+  double move = (double) best_bytes / 1e9;
+  return extra_wait > move + 0.001 ? idle : best;
+}
+
+static void fill_workers (DmpiSched *sched);
+
+/* A task whose dependencies are all in memory. */
+static void
+make_ready (DmpiSched *sched, DmpiSchedTask *task)
+{
+  if (task->n_deps == 0)
+    {
+      set_state (sched, task, DMPI_TASK_QUEUED);
+      g_queue_push_tail (&sched->queued, task);
+      return;
+    }
+  DmpiSchedWorker *worker = place (sched, task);
+  if (worker == NULL)
+    {
+      set_state (sched, task, DMPI_TASK_NO_WORKER);
+      g_queue_push_tail (&sched->no_worker, task);
+      return;
+    }
+  send_to_worker (sched, task, worker);
+}
+
+/* Hand queued root tasks to workers with room, earliest submitted first. */
+static void
+fill_workers (DmpiSched *sched)
+{
+  while (!g_queue_is_empty (&sched->no_worker) && least_loaded (sched, TRUE) != NULL)
+    {
+      DmpiSchedTask *task = g_queue_pop_head (&sched->no_worker);
+      set_state (sched, task, DMPI_TASK_RELEASED);
+      make_ready (sched, task);
+    }
+  while (!g_queue_is_empty (&sched->queued))
+    {
+      DmpiSchedWorker *worker = least_loaded (sched, FALSE);
+      if (worker == NULL)
+        break;
+      /* Give this worker a run of tasks at once: one scan per batch, not per task. */
+      guint room = dmpi_sched_worker_slots (sched, worker) - worker->n_processing;
+      guint live = 0;
+      for (guint i = 0; i < sched->workers->len; i++)
+        {
+          DmpiSchedWorker *w = g_ptr_array_index (sched->workers, i);
+          live += w != NULL && w->alive;
+        }
+      guint share = MAX (1u, (guint) (g_queue_get_length (&sched->queued) / MAX (live, 1u)));
+      room = MIN (room, MAX (share, worker->nthreads));
+      for (guint i = 0; i < room && !g_queue_is_empty (&sched->queued); i++)
+        send_to_worker (sched, g_queue_pop_head (&sched->queued), worker);
+    }
+}
+
+void
+dmpi_sched_add_worker (DmpiSched *sched, int rank, const char *host, guint nthreads,
+                       guint64 memory_limit)
+{
+  g_return_if_fail (rank >= 0);
+  if ((guint) rank >= sched->workers->len)
+    g_ptr_array_set_size (sched->workers, rank + 1);
+  DmpiSchedWorker *worker = g_ptr_array_index (sched->workers, rank);
+  if (worker == NULL)
+    {
+      worker = g_new0 (DmpiSchedWorker, 1);
+      g_ptr_array_index (sched->workers, rank) = worker;
+      sched->stats.n_workers++;
+      sched->stats.n_threads += MAX (nthreads, 1u);
+    }
+  worker->rank = rank;
+  g_free (worker->host);
+  worker->host = g_strdup (host);
+  worker->nthreads = MAX (nthreads, 1u);
+  worker->memory_limit = memory_limit;
+  worker->alive = TRUE;
+  fill_workers (sched);
+}
+
+/* ---- finishing, freeing, forgetting ---- */
+
+static void forget (DmpiSched *sched, DmpiSchedTask *task);
+
+static void
+free_result (DmpiSched *sched, DmpiSchedTask *task)
+{
+  if (task->state == DMPI_TASK_MEMORY && task->holder >= 0)
+    {
+      DmpiSchedWorker *holder = dmpi_sched_get_worker (sched, task->holder);
+      if (holder != NULL)
+        holder->nbytes -= MIN (holder->nbytes, task->nbytes);
+      DmpiSchedAction action = { .kind = DMPI_ACTION_FREE, .worker = task->holder, .id = task->id };
+      push_action (sched, &action);
+    }
+  forget (sched, task);
+}
+
+/* Nobody needs it: no future, no dependent still to run. */
+static gboolean
+unneeded (const DmpiSchedTask *task)
+{
+  return !task->wanted && task->n_pending_dependents == 0;
+}
+
+static gboolean
+is_final (DmpiTaskState state)
+{
+  return state == DMPI_TASK_MEMORY || state == DMPI_TASK_ERRED || state == DMPI_TASK_FORGOTTEN;
+}
+
+/* @task will not need its dependencies again. */
+static void
+drop_deps (DmpiSched *sched, DmpiSchedTask *task)
+{
+  DmpiSchedTask **deps = g_steal_pointer (&task->deps);
+  guint n = task->n_deps;
+
+  for (guint i = 0; i < n; i++)
+    {
+      DmpiSchedTask *dep = deps[i];
+      g_assert (dep->n_pending_dependents > 0);
+      dep->n_pending_dependents--;
+      if (unneeded (dep) && is_final (dep->state))
+        free_result (sched, dep);
+    }
+  g_free (deps);
+}
+
+static void
+forget (DmpiSched *sched, DmpiSchedTask *task)
+{
+  if (task->deps != NULL)
+    drop_deps (sched, task);
+  set_state (sched, task, DMPI_TASK_FORGOTTEN);
+  sched->stats.n_forgotten++;
+  g_hash_table_remove (sched->tasks, &task->id);
+}
+
+DmpiSchedTask *
+dmpi_sched_lookup (DmpiSched *sched, guint64 id)
+{
+  return g_hash_table_lookup (sched->tasks, &id);
+}
+
+static void
+mark_erred (DmpiSched *sched, DmpiSchedTask *task, guint code, char *message)
+{
+  GQueue todo = G_QUEUE_INIT;
+
+  task->error_code = code;
+  g_free (task->error);
+  task->error = message;
+  g_queue_push_tail (&todo, task);
+  /* Breadth-first over dependents: each erred task passes the original
+   * failure on with its own key. */
+  while (!g_queue_is_empty (&todo))
+    {
+      DmpiSchedTask *t = g_queue_pop_head (&todo);
+      if (t->state == DMPI_TASK_QUEUED)
+        g_queue_remove (&sched->queued, t);
+      else if (t->state == DMPI_TASK_NO_WORKER)
+        g_queue_remove (&sched->no_worker, t);
+      set_state (sched, t, DMPI_TASK_ERRED);
+      sched->stats.n_erred++;
+      t->holder = -1;
+      report (sched, t);
+      if (t->dependents != NULL)
+        for (guint i = 0; i < t->dependents->len; i++)
+          {
+            DmpiSchedTask *d = dmpi_sched_lookup (sched, g_array_index (t->dependents, guint64, i));
+            if (d == NULL || is_final (d->state) || d->state == DMPI_TASK_PROCESSING)
+              continue;
+            d->error_code = DMPI_ERROR_DEPENDENCY_FAILED;
+            g_free (d->error);
+            d->error = g_strdup_printf ("task '%s' (function %s) not run: dependency '%s' failed: %s",
+                                        d->key, d->function, t->key, task->error);
+            /* Moved out of waiting at once so it is not queued twice. */
+            sched->stats.n_by_state[d->state]--;
+            d->state = DMPI_TASK_RELEASED;
+            sched->stats.n_by_state[d->state]++;
+            g_queue_push_tail (&todo, d);
+          }
+      g_clear_pointer (&t->args, g_variant_unref);
+      if (t->deps != NULL)
+        drop_deps (sched, t);
+    }
+  /* Erred tasks nobody wants go. */
+}
+
+static DmpiSchedTask *
+processing_task (DmpiSched *sched, int rank, guint64 id, DmpiSchedWorker **worker)
+{
+  DmpiSchedTask *task = dmpi_sched_lookup (sched, id);
+
+  *worker = dmpi_sched_get_worker (sched, rank);
+  if (task == NULL || task->state != DMPI_TASK_PROCESSING || task->worker != rank || *worker == NULL)
+    return NULL;
+  (*worker)->n_processing--;
+  (*worker)->n_done++;
+  task->worker = -1;
+  return task;
+}
+
+void
+dmpi_sched_task_finished (DmpiSched *sched, int rank, guint64 id, guint64 nbytes,
+                          double start, double stop)
+{
+  DmpiSchedWorker *worker;
+  DmpiSchedTask *task = processing_task (sched, rank, id, &worker);
+
+  if (task == NULL)
+    {
+      /* A result the scheduler no longer wants (cancelled meanwhile): drop it. */
+      DmpiSchedAction action = { .kind = DMPI_ACTION_FREE, .worker = rank, .id = id };
+      push_action (sched, &action);
+      return;
+    }
+  learn_duration (sched, task->function, stop - start);
+  worker->busy_seconds += MAX (stop - start, 0.0);
+  task->start = start;
+  task->stop = stop;
+  set_state (sched, task, DMPI_TASK_MEMORY);
+  sched->stats.n_finished++;
+  task->holder = rank;
+  task->nbytes = nbytes;
+  worker->nbytes += nbytes;
+  report (sched, task);
+
+  if (task->dependents != NULL)
+    for (guint i = 0; i < task->dependents->len; i++)
+      {
+        DmpiSchedTask *d = dmpi_sched_lookup (sched, g_array_index (task->dependents, guint64, i));
+        if (d == NULL || d->state != DMPI_TASK_WAITING)
+          continue;
+        if (--d->n_waiting == 0)
+          make_ready (sched, d);
+      }
+  if (task->deps != NULL)
+    drop_deps (sched, task);
+  if (unneeded (task))
+    free_result (sched, task);
+  fill_workers (sched);
+}
+
+void
+dmpi_sched_task_erred (DmpiSched *sched, int rank, guint64 id, guint error_code,
+                       const char *message, double start, double stop)
+{
+  DmpiSchedWorker *worker;
+  DmpiSchedTask *task = processing_task (sched, rank, id, &worker);
+
+  if (task == NULL)
+    return;
+  task->start = start;
+  task->stop = stop;
+  mark_erred (sched, task, error_code, g_strdup (message));
+  if (unneeded (task))
+    forget (sched, task);
+  fill_workers (sched);
+}
+
+void
+dmpi_sched_remove_worker (DmpiSched *sched, int rank, const char *reason)
+{
+  DmpiSchedWorker *worker = dmpi_sched_get_worker (sched, rank);
+
+  if (worker == NULL || !worker->alive)
+    return;
+  worker->alive = FALSE;
+  sched->stats.n_workers--;
+  sched->stats.n_threads -= worker->nthreads;
+  /* What it ran or held is lost with it. */
+  g_autoptr(GPtrArray) lost = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+  g_hash_table_iter_init (&iter, sched->tasks);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      DmpiSchedTask *task = value;
+      if ((task->state == DMPI_TASK_PROCESSING && task->worker == rank)
+          || (task->state == DMPI_TASK_MEMORY && task->holder == rank))
+        g_ptr_array_add (lost, task);
+    }
+  for (guint i = 0; i < lost->len; i++)
+    {
+      DmpiSchedTask *task = g_ptr_array_index (lost, i);
+      if (task->state == DMPI_TASK_FORGOTTEN || task->state == DMPI_TASK_ERRED)
+        continue;
+      mark_erred (sched, task, DMPI_ERROR_WORKER_LOST,
+                  g_strdup_printf ("task '%s' (function %s) lost: worker rank %d %s", task->key,
+                                   task->function, rank, reason));
+    }
+  worker->n_processing = 0;
+  worker->nbytes = 0;
+  fill_workers (sched);
+}
+
+/* ---- submission ---- */
+
+static gboolean
+invalid (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+invalid (GError **error, const char *format, ...)
+{
+  va_list args;
+  va_start (args, format);
+  g_autofree char *message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error_literal (error, DMPI_ERROR, DMPI_ERROR_INVALID_GRAPH, message);
+  return FALSE;
+}
+
+/* Check a batch before anything of it is taken: ids new and distinct,
+ * dependencies known (earlier, or in the batch), no cycle within the batch. */
+static gboolean
+check_batch (DmpiSched *sched, const DmpiSchedTaskSpec *specs, gsize n, GError **error)
+{
+  g_autoptr(GHashTable) batch = g_hash_table_new (g_int64_hash, g_int64_equal);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      const DmpiSchedTaskSpec *s = &specs[i];
+      if (s->key == NULL || *s->key == '\0' || s->function == NULL || *s->function == '\0')
+        return invalid (error, "task %" G_GUINT64_FORMAT " has an empty key or function name", s->id);
+      if (dmpi_sched_lookup (sched, s->id) != NULL
+          || !g_hash_table_insert (batch, (gpointer) &s->id, GSIZE_TO_POINTER (i + 1)))
+        return invalid (error, "duplicate task key '%s' (id %" G_GUINT64_FORMAT ")", s->key, s->id);
+    }
+  /* Depth-first over the batch: 0 unvisited, 1 on the stack, 2 done. */
+  g_autofree guint8 *mark = g_new0 (guint8, n);
+  g_autoptr(GArray) stack = g_array_new (FALSE, FALSE, sizeof (gsize) * 2);
+  for (gsize root = 0; root < n; root++)
+    {
+      if (mark[root] != 0)
+        continue;
+      gsize frame[2] = { root, 0 };
+      g_array_append_vals (stack, frame, 1);
+      mark[root] = 1;
+      while (stack->len > 0)
+        {
+          gsize *top = &g_array_index (stack, gsize, (stack->len - 1) * 2);
+          const DmpiSchedTaskSpec *s = &specs[top[0]];
+          if (top[1] == s->n_deps)
+            {
+              mark[top[0]] = 2;
+              g_array_set_size (stack, stack->len - 1);
+              continue;
+            }
+          guint64 dep = s->deps[top[1]++];
+          gsize j = GPOINTER_TO_SIZE (g_hash_table_lookup (batch, &dep));
+          if (j == 0)
+            {
+              if (dmpi_sched_lookup (sched, dep) == NULL)
+                return invalid (error, "task '%s' depends on task %" G_GUINT64_FORMAT
+                                ", which the scheduler does not have (never submitted, or released)",
+                                s->key, dep);
+              continue;
+            }
+          j--;
+          if (mark[j] == 1)
+            return invalid (error, "the graph has a cycle through task '%s' and task '%s'",
+                            s->key, specs[j].key);
+          if (mark[j] == 0)
+            {
+              mark[j] = 1;
+              gsize next[2] = { j, 0 };
+              g_array_append_vals (stack, next, 1);
+            }
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+dmpi_sched_submit (DmpiSched *sched, const DmpiSchedTaskSpec *specs, gsize n_specs, GError **error)
+{
+  if (!check_batch (sched, specs, n_specs, error))
+    return FALSE;
+
+  g_autofree DmpiSchedTask **made = g_new (DmpiSchedTask *, n_specs);
+  for (gsize i = 0; i < n_specs; i++)
+    {
+      const DmpiSchedTaskSpec *s = &specs[i];
+      DmpiSchedTask *task = g_new0 (DmpiSchedTask, 1);
+      task->id = s->id;
+      task->key = g_strdup (s->key);
+      task->function = g_intern_string (s->function);
+      task->args = s->args != NULL ? g_variant_ref_sink (s->args) : NULL;
+      task->state = DMPI_TASK_RELEASED;
+      task->worker = task->holder = -1;
+      task->wanted = TRUE;
+      task->order = sched->next_order++;
+      sched->stats.n_by_state[DMPI_TASK_RELEASED]++;
+      sched->stats.n_submitted++;
+      g_hash_table_insert (sched->tasks, &task->id, task);
+      made[i] = task;
+    }
+  /* Link after all exist: a batch may name its members in any order. */
+  for (gsize i = 0; i < n_specs; i++)
+    {
+      DmpiSchedTask *task = made[i];
+      task->n_deps = specs[i].n_deps;
+      task->deps = g_new (DmpiSchedTask *, MAX (task->n_deps, 1u));
+      for (guint j = 0; j < task->n_deps; j++)
+        {
+          DmpiSchedTask *dep = dmpi_sched_lookup (sched, specs[i].deps[j]);
+          task->deps[j] = dep;
+          dep->n_pending_dependents++;
+          if (dep->dependents == NULL)
+            dep->dependents = g_array_new (FALSE, FALSE, sizeof (guint64));
+          g_array_append_val (dep->dependents, task->id);
+        }
+    }
+  for (gsize i = 0; i < n_specs; i++)
+    {
+      DmpiSchedTask *task = made[i];
+      if (task->state != DMPI_TASK_RELEASED)
+        continue;                       /* erred through an earlier member */
+      DmpiSchedTask *failed = NULL;
+      guint waiting = 0;
+      for (guint j = 0; j < task->n_deps; j++)
+        {
+          if (task->deps[j]->state == DMPI_TASK_ERRED)
+            failed = task->deps[j];
+          else if (task->deps[j]->state != DMPI_TASK_MEMORY)
+            waiting++;
+        }
+      if (failed != NULL)
+        {
+          mark_erred (sched, task, DMPI_ERROR_DEPENDENCY_FAILED,
+                      g_strdup_printf ("task '%s' (function %s) not run: dependency '%s' failed: %s",
+                                       task->key, task->function, failed->key, failed->error));
+          continue;
+        }
+      task->n_waiting = waiting;
+      set_state (sched, task, DMPI_TASK_WAITING);
+      if (waiting == 0)
+        make_ready (sched, task);
+    }
+  fill_workers (sched);
+  return TRUE;
+}
+
+void
+dmpi_sched_data_added (DmpiSched *sched, int rank, guint64 id, const char *key, guint64 nbytes)
+{
+  DmpiSchedTask *task = dmpi_sched_lookup (sched, id);
+
+  if (task != NULL)
+    return;
+  task = g_new0 (DmpiSchedTask, 1);
+  task->id = id;
+  task->key = g_strdup (key);
+  task->function = g_intern_static_string ("scatter");
+  task->state = DMPI_TASK_MEMORY;
+  task->worker = -1;
+  task->holder = rank;
+  task->nbytes = nbytes;
+  task->wanted = TRUE;
+  task->order = sched->next_order++;
+  sched->stats.n_by_state[DMPI_TASK_MEMORY]++;
+  g_hash_table_insert (sched->tasks, &task->id, task);
+  DmpiSchedWorker *holder = dmpi_sched_get_worker (sched, rank);
+  if (holder != NULL)
+    holder->nbytes += nbytes;
+}
+
+void
+dmpi_sched_release (DmpiSched *sched, const guint64 *ids, gsize n_ids)
+{
+  for (gsize i = 0; i < n_ids; i++)
+    {
+      DmpiSchedTask *task = dmpi_sched_lookup (sched, ids[i]);
+      if (task == NULL || !task->wanted)
+        continue;
+      task->wanted = FALSE;
+      if (!unneeded (task))
+        continue;
+      switch (task->state)
+        {
+        case DMPI_TASK_MEMORY:
+          free_result (sched, task);
+          break;
+        case DMPI_TASK_ERRED:
+          forget (sched, task);
+          break;
+        case DMPI_TASK_QUEUED:
+          g_queue_remove (&sched->queued, task);
+          forget (sched, task);
+          break;
+        case DMPI_TASK_NO_WORKER:
+          g_queue_remove (&sched->no_worker, task);
+          forget (sched, task);
+          break;
+        case DMPI_TASK_WAITING:
+        case DMPI_TASK_RELEASED:
+          forget (sched, task);
+          break;
+        case DMPI_TASK_PROCESSING:
+          /* Freed when it finishes. */
+          break;
+        default:
+          break;
+        }
+    }
+  fill_workers (sched);
+}
+
+void
+dmpi_sched_get_stats (DmpiSched *sched, DmpiSchedStats *stats)
+{
+  *stats = sched->stats;
+  stats->n_tasks = g_hash_table_size (sched->tasks);
+}

@@ -1,1 +1,130 @@
+/* The scheduler's decisions, with no I/O: events in, actions out.
+ *
+ * The scheduler binary's loop turns messages into calls of the event
+ * functions below and the actions they queue into messages; the unit tests
+ * and the simulator drive the same core directly. Task states follow Dask's:
+ * waiting (for dependencies), queued (a root task held on the scheduler until
+ * a worker has room), no-worker, processing (sent to a worker), memory (the
+ * result is on a worker), erred; a task nobody needs any more is forgotten. */
 #pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  DMPI_TASK_RELEASED,
+  DMPI_TASK_WAITING,
+  DMPI_TASK_NO_WORKER,
+  DMPI_TASK_QUEUED,
+  DMPI_TASK_PROCESSING,
+  DMPI_TASK_MEMORY,
+  DMPI_TASK_ERRED,
+  DMPI_TASK_FORGOTTEN,
+  DMPI_TASK_N_STATES
+} DmpiTaskState;
+
+const char *dmpi_task_state_name (DmpiTaskState state);
+
+typedef struct _DmpiSchedTask DmpiSchedTask;
+struct _DmpiSchedTask {
+  guint64         id;
+  char           *key;
+  const char     *function;        /* interned */
+  GVariant       *args;            /* kept to forward to the worker; NULL once sent */
+  DmpiTaskState   state;
+  guint           n_deps;
+  DmpiSchedTask **deps;            /* NULL once the task is finished */
+  GArray         *dependents;      /* of guint64 ids; NULL if none */
+  guint           n_waiting;       /* dependencies not yet in memory */
+  guint           n_pending_dependents;
+  int             worker;          /* rank processing it, or -1 */
+  int             holder;          /* rank holding its result, or -1 */
+  guint64         nbytes;
+  guint64         order;           /* submission order: lower runs first */
+  gboolean        wanted;          /* the client holds a future to it */
+  guint           error_code;      /* a DmpiError code when erred */
+  char           *error;
+  double          start, stop;     /* when it ran on its worker */
+};
+
+typedef struct {
+  guint64     id;
+  const char *key;
+  const char *function;
+  GVariant   *args;        /* a ref is taken */
+  const guint64 *deps;
+  guint       n_deps;
+} DmpiSchedTaskSpec;
+
+typedef enum {
+  DMPI_ACTION_COMPUTE,   /* send task to worker */
+  DMPI_ACTION_FREE,      /* worker may drop result id */
+  DMPI_ACTION_REPORT,    /* tell the client about id */
+} DmpiActionKind;
+
+typedef struct {
+  DmpiActionKind kind;
+  int            worker;    /* COMPUTE, FREE: the worker's rank; REPORT: the holder's */
+  guint64        id;
+  DmpiSchedTask *task;      /* COMPUTE only: valid until the next event */
+  guint          state;     /* REPORT: DMPI_TASK_MEMORY or DMPI_TASK_ERRED */
+  guint          error_code;
+  guint64        nbytes;
+  char          *message;   /* REPORT of an error; owned by the action list */
+} DmpiSchedAction;
+
+typedef struct {
+  int     rank;
+  guint   nthreads;
+  guint64 memory_limit;
+  char   *host;
+  guint   n_processing;     /* tasks sent and not finished */
+  guint64 nbytes;           /* bytes of results it holds */
+  guint64 n_done;
+  double  busy_seconds;
+  gboolean alive;
+} DmpiSchedWorker;
+
+typedef struct {
+  guint64 n_tasks;          /* known, not forgotten */
+  guint64 n_by_state[DMPI_TASK_N_STATES];
+  guint64 n_submitted, n_finished, n_erred, n_forgotten;
+  guint   n_workers;
+  guint   n_threads;
+} DmpiSchedStats;
+
+typedef struct _DmpiSched DmpiSched;
+
+DmpiSched *dmpi_sched_new  (void);
+void       dmpi_sched_free (DmpiSched *sched);
+
+/* Events. */
+void     dmpi_sched_add_worker    (DmpiSched *sched, int rank, const char *host, guint nthreads,
+                                   guint64 memory_limit);
+void     dmpi_sched_remove_worker (DmpiSched *sched, int rank, const char *reason);
+gboolean dmpi_sched_submit        (DmpiSched *sched, const DmpiSchedTaskSpec *specs, gsize n_specs,
+                                   GError **error);
+void     dmpi_sched_task_finished (DmpiSched *sched, int rank, guint64 id, guint64 nbytes,
+                                   double start, double stop);
+void     dmpi_sched_task_erred    (DmpiSched *sched, int rank, guint64 id, guint error_code,
+                                   const char *message, double start, double stop);
+void     dmpi_sched_data_added    (DmpiSched *sched, int rank, guint64 id, const char *key,
+                                   guint64 nbytes);
+void     dmpi_sched_release       (DmpiSched *sched, const guint64 *ids, gsize n_ids);
+
+/* Actions queued by the events, in order. The list stays valid until
+ * dmpi_sched_clear_actions() or the next event. */
+const DmpiSchedAction *dmpi_sched_get_actions   (DmpiSched *sched, guint *n_actions);
+void                   dmpi_sched_clear_actions (DmpiSched *sched);
+
+/* Read-only queries (the dashboard and tests use these). */
+DmpiSchedTask   *dmpi_sched_lookup      (DmpiSched *sched, guint64 id);
+DmpiSchedWorker *dmpi_sched_get_worker  (DmpiSched *sched, int rank);
+GPtrArray       *dmpi_sched_list_workers (DmpiSched *sched);  /* of DmpiSchedWorker*, borrowed */
+void             dmpi_sched_get_stats   (DmpiSched *sched, DmpiSchedStats *stats);
+double           dmpi_sched_get_duration_estimate (DmpiSched *sched, const char *function);
+/* How many tasks a worker may have sent to it at once (saturation). */
+guint            dmpi_sched_worker_slots (DmpiSched *sched, const DmpiSchedWorker *worker);
+
+G_END_DECLS

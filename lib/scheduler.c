@@ -1,1 +1,536 @@
+/* The scheduler role: a thin loop around the core (sched-core.c). Messages
+ * become events; the actions the core queues become messages, batched per
+ * destination and sent once per main-loop iteration. */
 #include "config.h"
+
+#include "role.h"
+#include "scheduler.h"
+#include "sched-core.h"
+#include "protocol.h"
+#include "transport.h"
+#include "log.h"
+#include "dmpi-error.h"
+
+#define CLIENT_RANK 1
+#define GOODBYE_TIMEOUT_S 10
+
+typedef struct {
+  guint64 request;
+  GHashTable *waiting;          /* ranks that have not answered */
+  char *path;
+  char *failure;                /* first failure, or NULL */
+} ModuleLoad;
+
+typedef struct {
+  GMainContext *context;
+  GMainLoop *loop;
+  DmpiTransport *transport;
+  DmpiSched *sched;
+  int size;
+  gboolean client_hello;
+  GHashTable *worker_hello;     /* rank → GINT_TO_POINTER(1) */
+  GPtrArray *modules;           /* paths loaded so far, sent to late joiners */
+  GList *module_loads;          /* of ModuleLoad*, in progress */
+
+  /* Outgoing batches, flushed once per iteration. */
+  GVariantBuilder **compute;    /* by rank, NULL when empty */
+  GArray **free_ids;            /* by rank, NULL when empty */
+  GVariantBuilder *report;
+  guint n_report;
+  GSource *flush_source;
+
+  gboolean shutting_down;
+  int exit_status;
+  GHashTable *goodbyes;
+  GSource *shutdown_timeout;
+} Scheduler;
+
+static void
+module_load_free (ModuleLoad *load)
+{
+  g_hash_table_unref (load->waiting);
+  g_free (load->path);
+  g_free (load->failure);
+  g_free (load);
+}
+
+static gboolean
+flush_batches (gpointer user_data)
+{
+  Scheduler *s = user_data;
+
+  for (int rank = 0; rank < s->size; rank++)
+    {
+      if (s->compute[rank] != NULL)
+        {
+          GVariantBuilder *b = g_steal_pointer (&s->compute[rank]);
+          dmpi_msg_send (s->transport, rank, DMPI_MSG_COMPUTE, g_variant_builder_end (b));
+          g_variant_builder_unref (b);
+        }
+      if (s->free_ids[rank] != NULL)
+        {
+          GArray *ids = g_steal_pointer (&s->free_ids[rank]);
+          dmpi_msg_send (s->transport, rank, DMPI_MSG_FREE,
+                         g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, ids->data, ids->len, sizeof (guint64)));
+          g_array_unref (ids);
+        }
+    }
+  if (s->report != NULL)
+    {
+      GVariantBuilder *b = g_steal_pointer (&s->report);
+      dmpi_msg_send (s->transport, CLIENT_RANK, DMPI_MSG_REPORT, g_variant_builder_end (b));
+      g_variant_builder_unref (b);
+      s->n_report = 0;
+    }
+  g_clear_pointer (&s->flush_source, g_source_unref);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_flush (Scheduler *s)
+{
+  if (s->flush_source != NULL)
+    return;
+  s->flush_source = g_idle_source_new ();
+  g_source_set_priority (s->flush_source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (s->flush_source, flush_batches, s, NULL);
+  g_source_attach (s->flush_source, s->context);
+}
+
+/* Turn the core's actions into batched messages. */
+static void
+drain_actions (Scheduler *s)
+{
+  guint n;
+  const DmpiSchedAction *actions = dmpi_sched_get_actions (s->sched, &n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      const DmpiSchedAction *a = &actions[i];
+      switch (a->kind)
+        {
+        case DMPI_ACTION_COMPUTE:
+          {
+            DmpiSchedTask *t = a->task;
+            if (a->worker < 0 || a->worker >= s->size)
+              break;
+            if (s->compute[a->worker] == NULL)
+              s->compute[a->worker] = g_variant_builder_new (G_VARIANT_TYPE ("a(tssva(tu))"));
+            GVariantBuilder deps;
+            g_variant_builder_init (&deps, G_VARIANT_TYPE ("a(tu)"));
+            for (guint j = 0; j < t->n_deps; j++)
+              g_variant_builder_add (&deps, "(tu)", t->deps[j]->id, (guint32) t->deps[j]->holder);
+            GVariant *args = t->args != NULL ? t->args : g_variant_new ("()");
+            g_variant_builder_add (s->compute[a->worker], "(tssv@a(tu))", t->id, t->key, t->function,
+                                   args, g_variant_builder_end (&deps));
+            g_clear_pointer (&t->args, g_variant_unref);
+            break;
+          }
+        case DMPI_ACTION_FREE:
+          if (a->worker < 0 || a->worker >= s->size)
+            break;
+          if (s->free_ids[a->worker] == NULL)
+            s->free_ids[a->worker] = g_array_new (FALSE, FALSE, sizeof (guint64));
+          g_array_append_val (s->free_ids[a->worker], a->id);
+          break;
+        case DMPI_ACTION_REPORT:
+          if (s->report == NULL)
+            s->report = g_variant_builder_new (G_VARIANT_TYPE ("a(tuutus)"));
+          g_variant_builder_add (s->report, "(tuutus)", a->id,
+                                 (guint32) (a->state == DMPI_TASK_MEMORY ? DMPI_STATE_MEMORY : DMPI_STATE_ERRED),
+                                 a->error_code, a->nbytes,
+                                 (guint32) MAX (a->worker, 0), a->message != NULL ? a->message : "");
+          s->n_report++;
+          break;
+        }
+    }
+  if (n > 0)
+    schedule_flush (s);
+  dmpi_sched_clear_actions (s->sched);
+}
+
+static void
+send_workers (Scheduler *s)
+{
+  if (!s->client_hello)
+    return;
+  g_autoptr(GPtrArray) workers = dmpi_sched_list_workers (s->sched);
+  GVariantBuilder b;
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a(usut)"));
+  for (guint i = 0; i < workers->len; i++)
+    {
+      DmpiSchedWorker *w = g_ptr_array_index (workers, i);
+      g_variant_builder_add (&b, "(usut)", (guint32) w->rank, w->host, w->nthreads, w->memory_limit);
+    }
+  dmpi_msg_send (s->transport, CLIENT_RANK, DMPI_MSG_WORKERS, g_variant_builder_end (&b));
+}
+
+static void
+on_hello (Scheduler *s, int src, GVariant *msg)
+{
+  guint32 version, role, nthreads;
+  const char *host;
+  guint64 memory_limit;
+
+  g_variant_get (msg, "(uu&sut)", &version, &role, &host, &nthreads, &memory_limit);
+  if (version != DMPI_PROTOCOL_VERSION)
+    {
+      g_autofree char *why = g_strdup_printf ("protocol version %u is not the scheduler's %u: install the same dask-mpi on every node",
+                                              version, DMPI_PROTOCOL_VERSION);
+      g_warning ("rank %d (%s) refused: %s", src, host, why);
+      dmpi_msg_send (s->transport, src, DMPI_MSG_WELCOME, g_variant_new ("(us)", DMPI_PROTOCOL_VERSION, why));
+      return;
+    }
+  gboolean expected = (src == CLIENT_RANK && role == DMPI_ROLE_CLIENT) || (src >= 2 && role == DMPI_ROLE_WORKER);
+  if (!expected)
+    {
+      g_warning ("rank %d (%s) says it is a %s; dropped (the client is rank 1, workers are ranks 2 and up)",
+                 src, host, dmpi_role_name (role));
+      return;
+    }
+  dmpi_msg_send (s->transport, src, DMPI_MSG_WELCOME, g_variant_new ("(us)", DMPI_PROTOCOL_VERSION, ""));
+  if (role == DMPI_ROLE_CLIENT)
+    {
+      s->client_hello = TRUE;
+      g_message ("client connected from %s (rank %d)", host, src);
+    }
+  else
+    {
+      g_hash_table_add (s->worker_hello, GINT_TO_POINTER (src));
+      g_autofree char *limit = memory_limit ? g_format_size_full (memory_limit, G_FORMAT_SIZE_IEC_UNITS)
+                                            : g_strdup ("none");
+      g_message ("worker rank %d joined from %s: %u thread%s, memory limit %s", src, host, nthreads,
+                 nthreads == 1 ? "" : "s", limit);
+      for (guint i = 0; i < s->modules->len; i++)
+        dmpi_msg_send (s->transport, src, DMPI_MSG_LOAD_MODULE,
+                       g_variant_new ("(ts)", (guint64) 0, (const char *) g_ptr_array_index (s->modules, i)));
+      dmpi_sched_add_worker (s->sched, src, host, nthreads, memory_limit);
+      drain_actions (s);
+    }
+  send_workers (s);
+}
+
+static void
+on_submit (Scheduler *s, GVariant *msg)
+{
+  gsize n = g_variant_n_children (msg);
+  g_autofree DmpiSchedTaskSpec *specs = g_new0 (DmpiSchedTaskSpec, MAX (n, 1));
+  g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  GVariantIter iter;
+  g_variant_iter_init (&iter, msg);
+  for (gsize i = 0; i < n; i++)
+    {
+      GVariant *entry = g_variant_iter_next_value (&iter);
+      g_ptr_array_add (keep, entry);
+      GVariant *deps;
+      g_variant_get (entry, "(t&s&sv@at)", &specs[i].id, &specs[i].key, &specs[i].function,
+                     &specs[i].args, &deps);
+      gsize n_deps;
+      specs[i].deps = g_variant_get_fixed_array (deps, &n_deps, sizeof (guint64));
+      specs[i].n_deps = (guint) n_deps;
+      g_ptr_array_add (keep, deps);
+      g_ptr_array_add (keep, specs[i].args);
+    }
+  g_autoptr(GError) error = NULL;
+  if (!dmpi_sched_submit (s->sched, specs, n, &error))
+    {
+      g_warning ("graph of %" G_GSIZE_FORMAT " tasks from the client refused: %s", n, error->message);
+      if (s->report == NULL)
+        s->report = g_variant_builder_new (G_VARIANT_TYPE ("a(tuutus)"));
+      for (gsize i = 0; i < n; i++)
+        g_variant_builder_add (s->report, "(tuutus)", specs[i].id, (guint32) DMPI_STATE_ERRED,
+                               (guint32) error->code, (guint64) 0, (guint32) 0, error->message);
+      schedule_flush (s);
+    }
+  drain_actions (s);
+}
+
+static void
+on_finished (Scheduler *s, int src, GVariant *msg)
+{
+  GVariantIter iter;
+  guint64 id, nbytes;
+  guint32 state, code;
+  const char *message;
+  double start, stop;
+
+  g_variant_iter_init (&iter, msg);
+  while (g_variant_iter_next (&iter, "(tuut&sdd)", &id, &state, &code, &nbytes, &message, &start, &stop))
+    {
+      if (state == DMPI_STATE_MEMORY)
+        dmpi_sched_task_finished (s->sched, src, id, nbytes, start, stop);
+      else
+        dmpi_sched_task_erred (s->sched, src, id, code, message, start, stop);
+    }
+  drain_actions (s);
+}
+
+static void
+on_release (Scheduler *s, GVariant *msg)
+{
+  gsize n;
+  const guint64 *ids = g_variant_get_fixed_array (msg, &n, sizeof (guint64));
+
+  dmpi_sched_release (s->sched, ids, n);
+  drain_actions (s);
+}
+
+static void
+on_update_data (Scheduler *s, GVariant *msg)
+{
+  GVariantIter iter;
+  guint64 id, nbytes;
+  const char *key;
+  guint32 rank;
+
+  g_variant_iter_init (&iter, msg);
+  while (g_variant_iter_next (&iter, "(t&stu)", &id, &key, &nbytes, &rank))
+    {
+      if (rank < 2 || (int) rank >= s->size)
+        {
+          g_warning ("update-data from the client names rank %u, which is not a worker; dropped", rank);
+          continue;
+        }
+      dmpi_sched_data_added (s->sched, (int) rank, id, key, nbytes);
+    }
+  drain_actions (s);
+}
+
+static void
+finish_module_load (Scheduler *s, ModuleLoad *load)
+{
+  dmpi_msg_send (s->transport, CLIENT_RANK, DMPI_MSG_MODULE_LOADED,
+                 g_variant_new ("(tbs)", load->request, load->failure == NULL,
+                                load->failure != NULL ? load->failure : ""));
+  if (load->failure == NULL)
+    {
+      g_message ("module %s loaded on every worker", load->path);
+      g_ptr_array_add (s->modules, g_strdup (load->path));
+    }
+  s->module_loads = g_list_remove (s->module_loads, load);
+  module_load_free (load);
+}
+
+static void
+on_load_module (Scheduler *s, GVariant *msg)
+{
+  ModuleLoad *load = g_new0 (ModuleLoad, 1);
+  g_autoptr(GPtrArray) workers = dmpi_sched_list_workers (s->sched);
+
+  g_variant_get (msg, "(ts)", &load->request, &load->path);
+  load->waiting = g_hash_table_new (NULL, NULL);
+  s->module_loads = g_list_append (s->module_loads, load);
+  for (guint i = 0; i < workers->len; i++)
+    {
+      DmpiSchedWorker *w = g_ptr_array_index (workers, i);
+      g_hash_table_add (load->waiting, GINT_TO_POINTER (w->rank));
+      dmpi_msg_send (s->transport, w->rank, DMPI_MSG_LOAD_MODULE, msg);
+    }
+  if (g_hash_table_size (load->waiting) == 0)
+    finish_module_load (s, load);
+}
+
+static void
+on_module_loaded (Scheduler *s, int src, GVariant *msg)
+{
+  guint64 request;
+  gboolean ok;
+  const char *message;
+
+  g_variant_get (msg, "(tb&s)", &request, &ok, &message);
+  if (!ok)
+    g_warning ("worker rank %d could not load a module: %s", src, message);
+  for (GList *l = s->module_loads; l != NULL; l = l->next)
+    {
+      ModuleLoad *load = l->data;
+      if (load->request != request || !g_hash_table_remove (load->waiting, GINT_TO_POINTER (src)))
+        continue;
+      if (!ok && load->failure == NULL)
+        load->failure = g_strdup_printf ("worker rank %d: %s", src, message);
+      if (g_hash_table_size (load->waiting) == 0)
+        finish_module_load (s, load);
+      return;
+    }
+}
+
+static void
+maybe_quit (Scheduler *s)
+{
+  if (s->shutting_down && (int) g_hash_table_size (s->goodbyes) >= s->size - 2)
+    g_main_loop_quit (s->loop);
+}
+
+static gboolean
+on_shutdown_timeout (gpointer user_data)
+{
+  Scheduler *s = user_data;
+
+  g_warning ("%u of %d workers said goodbye within %d s; exiting anyway", g_hash_table_size (s->goodbyes),
+             s->size - 2, GOODBYE_TIMEOUT_S);
+  g_main_loop_quit (s->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+begin_shutdown (Scheduler *s, int status, const char *reason)
+{
+  if (s->shutting_down)
+    return;
+  s->shutting_down = TRUE;
+  s->exit_status = status;
+  g_message ("shutting down: %s", reason);
+  flush_batches (s);
+  for (int rank = 2; rank < s->size; rank++)
+    dmpi_msg_send (s->transport, rank, DMPI_MSG_SHUTDOWN, g_variant_new ("(is)", status, reason));
+  s->shutdown_timeout = g_timeout_source_new_seconds (GOODBYE_TIMEOUT_S);
+  g_source_set_callback (s->shutdown_timeout, on_shutdown_timeout, s, NULL);
+  g_source_attach (s->shutdown_timeout, s->context);
+  maybe_quit (s);
+}
+
+static void
+on_message (DmpiTransport *transport, int src, guint32 kind, GBytes *payload, gpointer user_data)
+{
+  Scheduler *s = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) msg = dmpi_msg_decode (kind, payload, src, &error);
+
+  if (msg == NULL)
+    {
+      g_warning ("dropped: %s", error->message);
+      return;
+    }
+  gboolean from_client = src == CLIENT_RANK;
+  gboolean from_worker = src >= 2 && g_hash_table_contains (s->worker_hello, GINT_TO_POINTER (src));
+  gboolean ok = TRUE;
+  switch (kind)
+    {
+    case DMPI_MSG_HELLO:
+      on_hello (s, src, msg);
+      break;
+    case DMPI_MSG_SUBMIT:
+      if ((ok = from_client && !s->shutting_down))
+        on_submit (s, msg);
+      break;
+    case DMPI_MSG_FINISHED:
+      if ((ok = from_worker))
+        on_finished (s, src, msg);
+      break;
+    case DMPI_MSG_RELEASE:
+      if ((ok = from_client))
+        on_release (s, msg);
+      break;
+    case DMPI_MSG_UPDATE_DATA:
+      if ((ok = from_client))
+        on_update_data (s, msg);
+      break;
+    case DMPI_MSG_LOAD_MODULE:
+      if ((ok = from_client))
+        on_load_module (s, msg);
+      break;
+    case DMPI_MSG_MODULE_LOADED:
+      if ((ok = from_worker))
+        on_module_loaded (s, src, msg);
+      break;
+    case DMPI_MSG_HEARTBEAT:
+      ok = from_worker;
+      break;
+    case DMPI_MSG_SHUTDOWN:
+      if ((ok = from_client))
+        {
+          gint32 status;
+          const char *reason;
+          g_variant_get (msg, "(i&s)", &status, &reason);
+          begin_shutdown (s, status, reason);
+        }
+      break;
+    case DMPI_MSG_GOODBYE:
+      if ((ok = src >= 2))
+        {
+          const char *reason;
+          g_variant_get (msg, "(&s)", &reason);
+          g_debug ("worker rank %d said goodbye: %s", src, reason);
+          g_hash_table_add (s->goodbyes, GINT_TO_POINTER (src));
+          maybe_quit (s);
+        }
+      break;
+    default:
+      ok = FALSE;
+      break;
+    }
+  if (!ok)
+    g_warning ("dropped a %s message from rank %d: the scheduler does not take it from that rank%s",
+               dmpi_msg_kind_name (kind), src, s->shutting_down ? " while shutting down" : "");
+}
+
+int
+dmpi_scheduler_run (const DmpiSchedulerOptions *options)
+{
+  g_autoptr(GError) error = NULL;
+  Scheduler s = { 0 };
+
+  if (!dmpi_role_init (DMPI_ROLE_SCHEDULER, NULL, NULL, &error))
+    {
+      g_critical ("%s", error->message);
+      if (g_error_matches (error, DMPI_ERROR, DMPI_ERROR_WORLD_TOO_SMALL))
+        dmpi_transport_finalize_mpi ();
+      return 2;
+    }
+  if (options->log_level != NULL)
+    {
+      DmpiLogLevel level;
+      if (!dmpi_log_parse_level (options->log_level, &level, &error))
+        {
+          g_critical ("%s", error->message);
+          return 2;
+        }
+      dmpi_log_set_level (level);
+    }
+  s.size = dmpi_transport_world_size ();
+  s.context = g_main_context_new ();
+  g_main_context_push_thread_default (s.context);
+  s.loop = g_main_loop_new (s.context, FALSE);
+  s.sched = dmpi_sched_new ();
+  s.worker_hello = g_hash_table_new (NULL, NULL);
+  s.goodbyes = g_hash_table_new (NULL, NULL);
+  s.modules = g_ptr_array_new_with_free_func (g_free);
+  s.compute = g_new0 (GVariantBuilder *, s.size);
+  s.free_ids = g_new0 (GArray *, s.size);
+  s.transport = dmpi_transport_new (s.context, on_message, &s);
+  g_message ("scheduler on %s, rank 0 of %d: waiting for the client (rank 1) and %d worker%s",
+             dmpi_hostname (), s.size, s.size - 2, s.size == 3 ? "" : "s");
+
+  g_main_loop_run (s.loop);
+
+  flush_batches (&s);
+  if (!dmpi_transport_flush (s.transport, 5.0))
+    g_warning ("some messages were still unsent after 5 s");
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (s.sched, &stats);
+  g_message ("scheduler exits: %" G_GUINT64_FORMAT " tasks finished, %" G_GUINT64_FORMAT " erred",
+             stats.n_finished, stats.n_erred);
+  if (s.shutdown_timeout != NULL)
+    {
+      g_source_destroy (s.shutdown_timeout);
+      g_source_unref (s.shutdown_timeout);
+    }
+  g_list_free_full (s.module_loads, (GDestroyNotify) module_load_free);
+  dmpi_transport_free (s.transport);
+  dmpi_transport_finalize_mpi ();
+  for (int rank = 0; rank < s.size; rank++)
+    {
+      g_clear_pointer (&s.compute[rank], g_variant_builder_unref);
+      g_clear_pointer (&s.free_ids[rank], g_array_unref);
+    }
+  g_free (s.compute);
+  g_free (s.free_ids);
+  g_clear_pointer (&s.report, g_variant_builder_unref);
+  dmpi_sched_free (s.sched);
+  g_ptr_array_unref (s.modules);
+  g_hash_table_unref (s.worker_hello);
+  g_hash_table_unref (s.goodbyes);
+  g_main_loop_unref (s.loop);
+  g_main_context_pop_thread_default (s.context);
+  g_main_context_unref (s.context);
+  return 0;
+}

@@ -73,4 +73,9 @@ gsize          dmpi_transport_get_chunk_size (DmpiTransport *transport);
 double         dmpi_transport_bandwidth_probe (DmpiTransport *transport, int peer, gsize bytes,
                                                guint iterations);
 
+/* Test hook: one MPI message of raw, unframed bytes on the transport's tag,
+ * to check that a malformed frame is dropped. Not exported. */
+void           dmpi_transport_send_raw (DmpiTransport *transport, int dest_rank,
+                                        gconstpointer data, gsize len);
+
 G_END_DECLS

@@ -1,1 +1,613 @@
+/* The worker role. The main thread owns MPI and the store; compute threads
+ * only run task functions and hand finished tasks back through a queue. */
 #include "config.h"
+
+#include "role.h"
+#include "worker.h"
+#include "registry.h"
+#include "protocol.h"
+#include "transport.h"
+#include "log.h"
+#include "dmpi-error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#define SCHEDULER_RANK 0
+#define HEARTBEAT_SECONDS 2
+
+typedef struct {
+  GVariant *value;
+  guint64 nbytes;
+} Stored;
+
+typedef struct _Worker Worker;
+
+typedef struct {
+  guint64 id;
+  char *key;
+  char *function;
+  GVariant *args;
+  DmpiTaskFunc func;
+  guint n_deps;
+  guint64 *dep_ids;
+  int *dep_holders;
+  GVariant **deps;
+  guint n_missing;
+  /* Set by the compute thread. */
+  GVariant *result;
+  GError *error;
+  double start, stop;
+} WTask;
+
+/* A fetch in flight: the tasks waiting for one id. */
+typedef struct {
+  GPtrArray *waiters;   /* of WTask* */
+  int from;
+} Fetch;
+
+struct _Worker {
+  GMainContext *context;
+  GMainLoop *loop;
+  DmpiTransport *transport;
+  DmpiRegistry *registry;
+  GThreadPool *pool;
+  guint nthreads;
+  guint64 memory_limit;
+  int rank;
+  GHashTable *store;       /* id → Stored*: results it holds for the scheduler */
+  GHashTable *fetches;     /* id → Fetch* */
+  GAsyncQueue *done;       /* of WTask*, from compute threads */
+  GSource *done_source;
+  guint executing;
+  guint64 stored_bytes;
+  gboolean shutting_down;
+  int status;
+};
+
+static void
+stored_free (gpointer data)
+{
+  Stored *stored = data;
+  g_variant_unref (stored->value);
+  g_free (stored);
+}
+
+static void
+fetch_free (gpointer data)
+{
+  Fetch *fetch = data;
+  g_ptr_array_unref (fetch->waiters);
+  g_free (fetch);
+}
+
+static void
+wtask_free (WTask *task)
+{
+  g_free (task->key);
+  g_free (task->function);
+  g_clear_pointer (&task->args, g_variant_unref);
+  for (guint i = 0; i < task->n_deps; i++)
+    g_clear_pointer (&task->deps[i], g_variant_unref);
+  g_free (task->deps);
+  g_free (task->dep_ids);
+  g_free (task->dep_holders);
+  g_clear_pointer (&task->result, g_variant_unref);
+  g_clear_error (&task->error);
+  g_free (task);
+}
+
+/* ---- compute threads ---- */
+
+static void
+run_task (gpointer data, gpointer user_data)
+{
+  WTask *task = data;
+  Worker *w = user_data;
+  DmpiTask view = {
+    .key = task->key,
+    .function = task->function,
+    .args = task->args,
+    .deps = task->deps,
+    .n_deps = task->n_deps,
+  };
+
+  task->start = dmpi_now ();
+  if (dmpi_task_run (&view, task->func, &task->error))
+    task->result = g_steal_pointer (&view.result);
+  task->stop = dmpi_now ();
+  g_async_queue_push (w->done, task);
+  g_main_context_wakeup (w->context);
+}
+
+/* ---- finished tasks, back on the main thread ---- */
+
+static char *
+describe_failure (Worker *w, WTask *task, const GError *error)
+{
+  return g_strdup_printf ("task '%s' (function %s) failed on worker rank %d (%s): %s", task->key,
+                          task->function, w->rank, dmpi_hostname (), error->message);
+}
+
+static void
+finish_batch_add (GVariantBuilder *b, Worker *w, WTask *task)
+{
+  if (task->result != NULL)
+    {
+      guint64 nbytes = g_variant_get_size (task->result);
+      Stored *stored = g_new (Stored, 1);
+      stored->value = g_steal_pointer (&task->result);
+      stored->nbytes = nbytes;
+      Stored *old = g_hash_table_lookup (w->store, &task->id);
+      if (old != NULL)
+        w->stored_bytes -= old->nbytes;
+      guint64 *key = g_new (guint64, 1);
+      *key = task->id;
+      g_hash_table_replace (w->store, key, stored);
+      w->stored_bytes += nbytes;
+      g_variant_builder_add (b, "(tuutsdd)", task->id, (guint32) DMPI_STATE_MEMORY, (guint32) 0, nbytes, "",
+                             task->start, task->stop);
+    }
+  else
+    {
+      g_autofree char *message = describe_failure (w, task, task->error);
+      g_variant_builder_add (b, "(tuutsdd)", task->id, (guint32) DMPI_STATE_ERRED,
+                             (guint32) (task->error->domain == DMPI_ERROR ? task->error->code : DMPI_ERROR_TASK_FAILED),
+                             (guint64) 0, message, task->start, task->stop);
+    }
+}
+
+static gboolean
+done_prepare (GSource *source, gint *timeout)
+{
+  Worker *w = *(Worker **) (source + 1);
+  *timeout = -1;
+  return g_async_queue_length (w->done) > 0;
+}
+
+static gboolean
+done_check (GSource *source)
+{
+  Worker *w = *(Worker **) (source + 1);
+  return g_async_queue_length (w->done) > 0;
+}
+
+static gboolean
+done_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  Worker *w = *(Worker **) (source + 1);
+  GVariantBuilder b;
+  guint n = 0;
+  WTask *task;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a(tuutsdd)"));
+  while ((task = g_async_queue_try_pop (w->done)) != NULL)
+    {
+      w->executing--;
+      finish_batch_add (&b, w, task);
+      wtask_free (task);
+      n++;
+    }
+  GVariant *msg = g_variant_builder_end (&b);
+  if (n > 0 && !w->shutting_down)
+    dmpi_msg_send (w->transport, SCHEDULER_RANK, DMPI_MSG_FINISHED, msg);
+  else
+    g_variant_unref (g_variant_ref_sink (msg));
+  dmpi_transport_kick (w->transport);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs done_funcs = { done_prepare, done_check, done_dispatch, NULL, NULL, NULL };
+
+/* ---- tasks arriving ---- */
+
+static void
+start_task (Worker *w, WTask *task)
+{
+  w->executing++;
+  g_thread_pool_push (w->pool, task, NULL);
+}
+
+/* A task that cannot run: report it at once as erred. */
+static void
+fail_task (Worker *w, WTask *task, GError *error)
+{
+  task->error = error;
+  task->start = task->stop = dmpi_now ();
+  w->executing++;
+  g_async_queue_push (w->done, task);
+  g_main_context_wakeup (w->context);
+}
+
+static void
+on_compute (Worker *w, GVariant *msg)
+{
+  GVariantIter iter;
+  GVariant *entry;
+  g_autoptr(GHashTable) fetch_by_rank = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_array_unref);
+
+  g_variant_iter_init (&iter, msg);
+  while ((entry = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      WTask *task = g_new0 (WTask, 1);
+      g_autoptr(GVariant) deps = NULL;
+      g_variant_get (entry, "(tssv@a(tu))", &task->id, &task->key, &task->function, &task->args, &deps);
+      g_variant_unref (entry);
+      task->n_deps = (guint) g_variant_n_children (deps);
+      task->dep_ids = g_new (guint64, MAX (task->n_deps, 1));
+      task->dep_holders = g_new (int, MAX (task->n_deps, 1));
+      task->deps = g_new0 (GVariant *, MAX (task->n_deps, 1));
+      task->func = dmpi_registry_lookup (w->registry, task->function);
+      if (task->func == NULL)
+        {
+          fail_task (w, task, g_error_new (DMPI_ERROR, DMPI_ERROR_UNKNOWN_FUNCTION,
+                                           "no task function named '%s' (load the module that defines it with dmpi_client_load_module)",
+                                           task->function));
+          continue;
+        }
+      for (guint i = 0; i < task->n_deps; i++)
+        {
+          guint32 holder;
+          g_variant_get_child (deps, i, "(tu)", &task->dep_ids[i], &holder);
+          task->dep_holders[i] = (int) holder;
+          Stored *stored = g_hash_table_lookup (w->store, &task->dep_ids[i]);
+          if (stored != NULL)
+            {
+              task->deps[i] = g_variant_ref (stored->value);
+              continue;
+            }
+          task->n_missing++;
+          Fetch *fetch = g_hash_table_lookup (w->fetches, &task->dep_ids[i]);
+          if (fetch == NULL)
+            {
+              fetch = g_new0 (Fetch, 1);
+              fetch->waiters = g_ptr_array_new ();
+              fetch->from = (int) holder;
+              guint64 *key = g_new (guint64, 1);
+              *key = task->dep_ids[i];
+              g_hash_table_insert (w->fetches, key, fetch);
+              GArray *ids = g_hash_table_lookup (fetch_by_rank, GINT_TO_POINTER (holder));
+              if (ids == NULL)
+                {
+                  ids = g_array_new (FALSE, FALSE, sizeof (guint64));
+                  g_hash_table_insert (fetch_by_rank, GINT_TO_POINTER (holder), ids);
+                }
+              g_array_append_val (ids, task->dep_ids[i]);
+            }
+          g_ptr_array_add (fetch->waiters, task);
+        }
+      if (task->n_missing == 0)
+        start_task (w, task);
+    }
+  GHashTableIter hiter;
+  gpointer rank, ids;
+  g_hash_table_iter_init (&hiter, fetch_by_rank);
+  while (g_hash_table_iter_next (&hiter, &rank, &ids))
+    {
+      GArray *a = ids;
+      dmpi_msg_send (w->transport, GPOINTER_TO_INT (rank), DMPI_MSG_FETCH,
+                     g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, a->data, a->len, sizeof (guint64)));
+    }
+}
+
+static void
+on_data (Worker *w, int src, GVariant *msg)
+{
+  guint64 id;
+  gboolean found;
+  g_autoptr(GVariant) value = NULL;
+  const char *message;
+
+  g_variant_get (msg, "(tbv&s)", &id, &found, &value, &message);
+  Fetch *fetch = g_hash_table_lookup (w->fetches, &id);
+  if (fetch == NULL || fetch->from != src)
+    {
+      g_warning ("unrequested data for task id %" G_GUINT64_FORMAT " from rank %d; dropped", id, src);
+      return;
+    }
+  for (guint i = 0; i < fetch->waiters->len; i++)
+    {
+      WTask *task = g_ptr_array_index (fetch->waiters, i);
+      for (guint j = 0; j < task->n_deps; j++)
+        if (task->dep_ids[j] == id && task->deps[j] == NULL)
+          {
+            task->deps[j] = g_variant_ref (value);
+            task->n_missing--;
+          }
+      if (!found)
+        {
+          /* Only the first waiter of a failed fetch fails here; others see NULL deps below. */
+          if (task->error == NULL)
+            task->error = g_error_new (DMPI_ERROR, DMPI_ERROR_WORKER_LOST,
+                                       "its input (task id %" G_GUINT64_FORMAT ") could not be fetched from rank %d: %s",
+                                       id, src, message);
+        }
+      if (task->n_missing == 0)
+        {
+          if (task->error != NULL)
+            {
+              GError *error = g_steal_pointer (&task->error);
+              fail_task (w, task, error);
+            }
+          else
+            start_task (w, task);
+        }
+    }
+  g_hash_table_remove (w->fetches, &id);
+}
+
+static void
+on_fetch (Worker *w, int src, GVariant *msg)
+{
+  gsize n;
+  const guint64 *ids = g_variant_get_fixed_array (msg, &n, sizeof (guint64));
+
+  for (gsize i = 0; i < n; i++)
+    {
+      Stored *stored = g_hash_table_lookup (w->store, &ids[i]);
+      if (stored != NULL)
+        dmpi_msg_send (w->transport, src, DMPI_MSG_DATA,
+                       g_variant_new ("(tbvs)", ids[i], TRUE, stored->value, ""));
+      else
+        {
+          g_autofree char *why = g_strdup_printf ("worker rank %d does not hold task id %" G_GUINT64_FORMAT,
+                                                  w->rank, ids[i]);
+          dmpi_msg_send (w->transport, src, DMPI_MSG_DATA,
+                         g_variant_new ("(tbvs)", ids[i], FALSE, g_variant_new ("()"), why));
+        }
+    }
+}
+
+static void
+on_free (Worker *w, GVariant *msg)
+{
+  gsize n;
+  const guint64 *ids = g_variant_get_fixed_array (msg, &n, sizeof (guint64));
+
+  for (gsize i = 0; i < n; i++)
+    {
+      Stored *stored = g_hash_table_lookup (w->store, &ids[i]);
+      if (stored == NULL)
+        continue;
+      w->stored_bytes -= stored->nbytes;
+      g_hash_table_remove (w->store, &ids[i]);
+    }
+}
+
+static void
+on_scatter (Worker *w, int src, GVariant *msg)
+{
+  GVariantIter iter;
+  guint64 id;
+  const char *key;
+  GVariant *value;
+  GVariantBuilder ack;
+
+  g_variant_builder_init (&ack, G_VARIANT_TYPE ("a(tt)"));
+  g_variant_iter_init (&iter, msg);
+  while (g_variant_iter_next (&iter, "(t&sv)", &id, &key, &value))
+    {
+      Stored *stored = g_new (Stored, 1);
+      stored->value = value;
+      stored->nbytes = g_variant_get_size (value);
+      guint64 *k = g_new (guint64, 1);
+      *k = id;
+      Stored *old = g_hash_table_lookup (w->store, &id);
+      if (old != NULL)
+        w->stored_bytes -= old->nbytes;
+      g_hash_table_replace (w->store, k, stored);
+      w->stored_bytes += stored->nbytes;
+      g_variant_builder_add (&ack, "(tt)", id, stored->nbytes);
+    }
+  dmpi_msg_send (w->transport, src, DMPI_MSG_SCATTER_ACK, g_variant_builder_end (&ack));
+}
+
+static void
+on_load_module (Worker *w, int src, GVariant *msg)
+{
+  guint64 request;
+  const char *path;
+  g_autoptr(GError) error = NULL;
+
+  g_variant_get (msg, "(t&s)", &request, &path);
+  gboolean ok = dmpi_registry_load_module (w->registry, path, &error);
+  if (ok)
+    g_info ("loaded module %s", path);
+  else
+    g_warning ("%s", error->message);
+  if (request != 0)
+    dmpi_msg_send (w->transport, SCHEDULER_RANK, DMPI_MSG_MODULE_LOADED,
+                   g_variant_new ("(tbs)", request, ok, ok ? "" : error->message));
+}
+
+static void
+on_shutdown (Worker *w, GVariant *msg)
+{
+  gint32 status;
+  const char *reason;
+
+  g_variant_get (msg, "(i&s)", &status, &reason);
+  g_message ("worker exits: the scheduler says shut down (%s)%s", reason,
+             w->executing > 0 ? "; abandoning running tasks" : "");
+  w->shutting_down = TRUE;
+  dmpi_msg_send (w->transport, SCHEDULER_RANK, DMPI_MSG_GOODBYE, g_variant_new ("(s)", "shutdown"));
+  g_main_loop_quit (w->loop);
+}
+
+static void
+on_message (DmpiTransport *transport, int src, guint32 kind, GBytes *payload, gpointer user_data)
+{
+  Worker *w = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) msg = dmpi_msg_decode (kind, payload, src, &error);
+
+  if (msg == NULL)
+    {
+      g_warning ("dropped: %s", error->message);
+      return;
+    }
+  gboolean from_scheduler = src == SCHEDULER_RANK;
+  gboolean ok = TRUE;
+  switch (kind)
+    {
+    case DMPI_MSG_WELCOME:
+      {
+        const char *why;
+        g_variant_get (msg, "(u&s)", NULL, &why);
+        if ((ok = from_scheduler) && *why != '\0')
+          {
+            g_critical ("the scheduler refused this worker: %s", why);
+            w->status = 1;
+            g_main_loop_quit (w->loop);
+          }
+        break;
+      }
+    case DMPI_MSG_COMPUTE:
+      if ((ok = from_scheduler))
+        on_compute (w, msg);
+      break;
+    case DMPI_MSG_FETCH:
+      on_fetch (w, src, msg);
+      break;
+    case DMPI_MSG_DATA:
+      on_data (w, src, msg);
+      break;
+    case DMPI_MSG_FREE:
+      if ((ok = from_scheduler))
+        on_free (w, msg);
+      break;
+    case DMPI_MSG_SCATTER:
+      if ((ok = src == 1))
+        on_scatter (w, src, msg);
+      break;
+    case DMPI_MSG_LOAD_MODULE:
+      if ((ok = from_scheduler))
+        on_load_module (w, src, msg);
+      break;
+    case DMPI_MSG_SHUTDOWN:
+      if ((ok = from_scheduler))
+        on_shutdown (w, msg);
+      break;
+    default:
+      ok = FALSE;
+      break;
+    }
+  if (!ok)
+    g_warning ("dropped a %s message from rank %d: a worker does not take it from that rank",
+               dmpi_msg_kind_name (kind), src);
+}
+
+static guint64
+rss_bytes (void)
+{
+  g_autofree char *statm = NULL;
+  unsigned long size = 0, resident = 0;
+
+  if (g_file_get_contents ("/proc/self/statm", &statm, NULL, NULL)
+      && sscanf (statm, "%lu %lu", &size, &resident) == 2)
+    return (guint64) resident * (guint64) sysconf (_SC_PAGESIZE);
+  return 0;
+}
+
+static gboolean
+heartbeat (gpointer user_data)
+{
+  Worker *w = user_data;
+  struct rusage usage;
+  double cpu = 0;
+
+  if (getrusage (RUSAGE_SELF, &usage) == 0)
+    cpu = usage.ru_utime.tv_sec + usage.ru_stime.tv_sec
+          + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  dmpi_msg_send (w->transport, SCHEDULER_RANK, DMPI_MSG_HEARTBEAT,
+                 g_variant_new ("(uttd)", w->executing, w->stored_bytes, rss_bytes (), cpu));
+  return G_SOURCE_CONTINUE;
+}
+
+static guint64
+env_uint (const char *name, guint64 fallback)
+{
+  const char *value = g_getenv (name);
+  guint64 parsed;
+
+  if (value == NULL || *value == '\0')
+    return fallback;
+  if (!g_ascii_string_to_unsigned (value, 10, 0, G_MAXUINT64, &parsed, NULL))
+    {
+      g_warning ("ignoring %s=%s: not a whole number", name, value);
+      return fallback;
+    }
+  return parsed;
+}
+
+int
+dmpi_worker_run (const DmpiWorkerOptions *options)
+{
+  g_autoptr(GError) error = NULL;
+  Worker w = { 0 };
+
+  if (!dmpi_role_init (DMPI_ROLE_WORKER, NULL, NULL, &error))
+    {
+      g_critical ("%s", error->message);
+      if (g_error_matches (error, DMPI_ERROR, DMPI_ERROR_WORLD_TOO_SMALL))
+        dmpi_transport_finalize_mpi ();
+      return 2;
+    }
+  if (options->log_level != NULL)
+    {
+      DmpiLogLevel level;
+      if (!dmpi_log_parse_level (options->log_level, &level, &error))
+        {
+          g_critical ("%s", error->message);
+          return 2;
+        }
+      dmpi_log_set_level (level);
+    }
+  w.rank = dmpi_transport_world_rank ();
+  w.nthreads = options->nthreads > 0 ? options->nthreads : (guint) CLAMP (env_uint ("DASK_MPI_NTHREADS", 1), 1, 1024);
+  w.memory_limit = options->memory_limit > 0 ? options->memory_limit : env_uint ("DASK_MPI_MEMORY_LIMIT", 0);
+  w.context = g_main_context_new ();
+  g_main_context_push_thread_default (w.context);
+  w.loop = g_main_loop_new (w.context, FALSE);
+  w.registry = dmpi_registry_new ();
+  w.store = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, stored_free);
+  w.fetches = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, fetch_free);
+  w.done = g_async_queue_new ();
+  w.pool = g_thread_pool_new (run_task, &w, (gint) w.nthreads, FALSE, NULL);
+  w.done_source = g_source_new (&done_funcs, sizeof (GSource) + sizeof (Worker *));
+  *(Worker **) (w.done_source + 1) = &w;
+  g_source_attach (w.done_source, w.context);
+  w.transport = dmpi_transport_new (w.context, on_message, &w);
+  GSource *beat = g_timeout_source_new_seconds (HEARTBEAT_SECONDS);
+  g_source_set_callback (beat, heartbeat, &w, NULL);
+  g_source_attach (beat, w.context);
+
+  dmpi_msg_send (w.transport, SCHEDULER_RANK, DMPI_MSG_HELLO,
+                 g_variant_new ("(uusut)", DMPI_PROTOCOL_VERSION, (guint32) DMPI_ROLE_WORKER, dmpi_hostname (),
+                                (guint32) w.nthreads, w.memory_limit));
+  g_main_loop_run (w.loop);
+
+  g_source_destroy (beat);
+  g_source_unref (beat);
+  if (!dmpi_transport_flush (w.transport, 5.0))
+    g_warning ("some messages were still unsent after 5 s");
+  dmpi_transport_free (w.transport);
+  dmpi_transport_finalize_mpi ();
+  /* Running task functions cannot be interrupted: leave them to the exit. */
+  if (w.executing == 0)
+    {
+      g_thread_pool_free (w.pool, FALSE, TRUE);
+      g_source_destroy (w.done_source);
+      g_source_unref (w.done_source);
+      g_hash_table_unref (w.store);
+      g_hash_table_unref (w.fetches);
+      g_async_queue_unref (w.done);
+      dmpi_registry_free (w.registry);
+      g_main_loop_unref (w.loop);
+      g_main_context_pop_thread_default (w.context);
+      g_main_context_unref (w.context);
+    }
+  return w.status;
+}
