@@ -1,0 +1,58 @@
+#!/bin/sh
+# Whole-cluster runs of the runtime under mpirun: results, errors, exit codes,
+# shutdown with nothing left behind, MPMD launch, user modules, too few ranks.
+. "$top_srcdir/t/tap/tap.sh"
+
+client=$top_builddir/t/cluster/test-client
+module=$top_builddir/contrib/examples/.libs/user-module.so
+mpirun=${DASK_MPI_MPIRUN:-mpirun}
+plan 30
+
+for n in 3 4 8; do
+    run_mpi 120 "$DASK_MPI_RUN" -n $n "$client" compute x $((n - 2))
+    is "$RUN_STATUS" 0 "$n ranks: the job succeeds"
+    ok "$n ranks: every check passed" grep -q '^all checks passed' "$RUN_OUT"
+    is "$RUN_LEFTOVER" 0 "$n ranks: no process left"
+    [ "$RUN_STATUS" = 0 ] || { diag "$(cat "$RUN_OUT" "$RUN_ERR" | tail -n 30)"; }
+done
+
+run_mpi 120 "$DASK_MPI_RUN" -n 4 "$client" fail
+is "$RUN_STATUS" 0 "a failing task: the client saw the errors it expected"
+ok "the task's error names key, function and message" grep -q "task error: task 'broken-one' (function fail) failed on worker rank [0-9]* (.*): disk on fire" "$RUN_OUT"
+ok "the dependent's error names both tasks" grep -q "dependent error: task 'downstream' (function inc) not run: dependency 'broken-one' failed" "$RUN_OUT"
+[ "$RUN_STATUS" = 0 ] || diag "$(cat "$RUN_OUT" "$RUN_ERR" | tail -n 30)"
+
+run_mpi 60 "$DASK_MPI_RUN" -n 4 "$client" exit 3
+is "$RUN_STATUS" 3 "a client that exits 3: the job exits 3"
+ok "... within 10 s (took $RUN_ELAPSED s)" awk "BEGIN { exit !($RUN_ELAPSED < 10) }"
+is "$RUN_LEFTOVER" 0 "... and no process is left"
+ok "... the scheduler says why it stops" grep -q 'shutting down: the client exited with status 3' "$RUN_ERR"
+ok "... the workers say why they stop" grep -q 'worker exits: the scheduler says shut down' "$RUN_ERR"
+
+run_mpi 60 "$DASK_MPI_RUN" -n 4 "$client" abort
+isnt "$RUN_STATUS" 0 "a client that aborts: the job fails (status $RUN_STATUS)"
+ok "... within 10 s (took $RUN_ELAPSED s)" awk "BEGIN { exit !($RUN_ELAPSED < 10) }"
+is "$RUN_LEFTOVER" 0 "... and no process is left"
+
+run_mpi 60 "$DASK_MPI_RUN" -n 4 "$client" segfault
+isnt "$RUN_STATUS" 0 "a client that crashes: the job fails (status $RUN_STATUS)"
+is "$RUN_LEFTOVER" 0 "... and no process is left"
+
+run_mpi 120 "$mpirun" -n 1 "$DASK_MPI_SCHEDULER" : -n 1 "$client" compute x 2 : -n 2 "$DASK_MPI_WORKER"
+is "$RUN_STATUS" 0 "an MPMD mpirun of scheduler, client, workers works"
+ok "... every check passed" grep -q '^all checks passed' "$RUN_OUT"
+is "$RUN_LEFTOVER" 0 "... and no process is left"
+
+if [ -f "$module" ]; then
+    run_mpi 120 "$DASK_MPI_RUN" -n 4 "$client" module "$module" 2
+    is "$RUN_STATUS" 0 "a user module loads on every worker and runs"
+    [ "$RUN_STATUS" = 0 ] || diag "$(cat "$RUN_OUT" "$RUN_ERR" | tail -n 30)"
+else
+    skip "the example module is not built" 1
+fi
+
+run_mpi 60 "$mpirun" -n 1 "$DASK_MPI_SCHEDULER" : -n 1 "$client" compute
+isnt "$RUN_STATUS" 0 "a world of 2 ranks fails (status $RUN_STATUS)"
+ok "... with a clear message" grep -q 'the MPI world has 2 ranks; dask-mpi needs at least 3' "$RUN_ERR" "$RUN_OUT"
+is "$RUN_TIMED_OUT" 0 "... and does not hang"
+is "$RUN_LEFTOVER" 0 "... and no process is left"

@@ -1,0 +1,149 @@
+/* The protocol: every kind round-trips; truncated, wrong-type, oversized and
+ * unknown messages are refused with the sender's rank in the message. */
+#include "config.h"
+
+#include <string.h>
+
+#include "protocol.h"
+#include "dmpi-error.h"
+
+static GVariant *
+sample (guint32 kind)
+{
+  switch (kind)
+    {
+    case DMPI_MSG_HELLO: return g_variant_new ("(uusut)", 1u, 2u, "node-7", 4u, (guint64) 1 << 30);
+    case DMPI_MSG_WELCOME: return g_variant_new ("(us)", 1u, "");
+    case DMPI_MSG_SUBMIT:
+      {
+        guint64 deps[] = { 1, 2 };
+        GVariantBuilder b;
+        g_variant_builder_init (&b, G_VARIANT_TYPE ("a(tssvat)"));
+        g_variant_builder_add (&b, "(tssv@at)", (guint64) 3, "sum-3", "sum", g_variant_new ("(x)", (gint64) 5),
+                               g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, deps, 2, sizeof (guint64)));
+        return g_variant_builder_end (&b);
+      }
+    case DMPI_MSG_DATA: return g_variant_new ("(tbvs)", (guint64) 9, TRUE, g_variant_new_string ("value"), "");
+    case DMPI_MSG_SHUTDOWN: return g_variant_new ("(is)", 3, "the client exited with status 3");
+    case DMPI_MSG_WORKERS: return g_variant_parse (G_VARIANT_TYPE ("a(usut)"), "[(2, 'n1', 1, 0), (3, 'n2', 4, 1000)]", NULL, NULL, NULL);
+    case DMPI_MSG_REPORT: return g_variant_parse (G_VARIANT_TYPE ("a(tuutus)"), "[(1, 1, 0, 8, 2, ''), (2, 2, 5, 0, 0, 'boom')]", NULL, NULL, NULL);
+    case DMPI_MSG_COMPUTE: return g_variant_parse (G_VARIANT_TYPE ("a(tssva(tu))"), "[(3, 'sum-3', 'sum', <()>, [(1, 2), (2, 3)])]", NULL, NULL, NULL);
+    case DMPI_MSG_FINISHED: return g_variant_parse (G_VARIANT_TYPE ("a(tuutsdd)"), "[(3, 1, 0, 8, '', 1.5, 2.5)]", NULL, NULL, NULL);
+    case DMPI_MSG_FETCH:
+    case DMPI_MSG_FREE:
+    case DMPI_MSG_RELEASE: return g_variant_parse (G_VARIANT_TYPE ("at"), "[1, 2, 3]", NULL, NULL, NULL);
+    case DMPI_MSG_SCATTER: return g_variant_parse (G_VARIANT_TYPE ("a(tsv)"), "[(4, 'scatter-4', <int64 5>)]", NULL, NULL, NULL);
+    case DMPI_MSG_SCATTER_ACK: return g_variant_parse (G_VARIANT_TYPE ("a(tt)"), "[(4, 8)]", NULL, NULL, NULL);
+    case DMPI_MSG_UPDATE_DATA: return g_variant_parse (G_VARIANT_TYPE ("a(tstu)"), "[(4, 'scatter-4', 8, 2)]", NULL, NULL, NULL);
+    case DMPI_MSG_LOAD_MODULE: return g_variant_new ("(ts)", (guint64) 1, "/opt/m.so");
+    case DMPI_MSG_MODULE_LOADED: return g_variant_new ("(tbs)", (guint64) 1, FALSE, "no such file");
+    case DMPI_MSG_HEARTBEAT: return g_variant_new ("(uttd)", 2u, (guint64) 100, (guint64) 1 << 20, 0.5);
+    case DMPI_MSG_GOODBYE: return g_variant_new ("(s)", "shutdown");
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+test_round_trip (void)
+{
+  for (guint32 kind = 1; kind < DMPI_MSG_N_KINDS; kind++)
+    {
+      g_autoptr(GVariant) message = g_variant_ref_sink (sample (kind));
+      g_autoptr(GBytes) bytes = dmpi_msg_encode (kind, g_variant_ref (message));
+      g_autoptr(GError) error = NULL;
+      g_assert_nonnull (bytes);
+      g_autoptr(GVariant) back = dmpi_msg_decode (kind, bytes, 4, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_variant_equal (message, back));
+      g_assert_cmpstr (dmpi_msg_kind_name (kind), !=, "unknown");
+    }
+}
+
+static void
+test_truncated (void)
+{
+  g_autoptr(GBytes) bytes = dmpi_msg_encode (DMPI_MSG_SUBMIT, sample (DMPI_MSG_SUBMIT));
+  gsize size = g_bytes_get_size (bytes);
+
+  for (gsize cut = 1; cut < size; cut++)
+    {
+      g_autoptr(GBytes) part = g_bytes_new_from_bytes (bytes, 0, size - cut);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GVariant) back = dmpi_msg_decode (DMPI_MSG_SUBMIT, part, 5, &error);
+      g_assert_null (back);
+      g_assert_error (error, DMPI_ERROR, DMPI_ERROR_PROTOCOL);
+      g_assert_nonnull (strstr (error->message, "rank 5"));
+      g_assert_nonnull (strstr (error->message, "submit"));
+    }
+}
+
+static void
+test_wrong_type (void)
+{
+  /* A hello decoded as a shutdown: the bytes are no valid (is). */
+  g_autoptr(GBytes) bytes = dmpi_msg_encode (DMPI_MSG_HELLO, sample (DMPI_MSG_HELLO));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) back = dmpi_msg_decode (DMPI_MSG_SHUTDOWN, bytes, 2, &error);
+
+  g_assert_null (back);
+  g_assert_error (error, DMPI_ERROR, DMPI_ERROR_PROTOCOL);
+
+  /* Garbage of every length up to 64 bytes, for every kind: never accepted
+   * unless it is the normal form of that kind's type. */
+  GRand *rand = g_rand_new_with_seed (7);
+  for (guint32 kind = 1; kind < DMPI_MSG_N_KINDS; kind++)
+    for (gsize len = 0; len < 64; len++)
+      {
+        guint8 buf[64];
+        for (gsize i = 0; i < len; i++)
+          buf[i] = (guint8) g_rand_int (rand);
+        g_autoptr(GBytes) junk = g_bytes_new (buf, len);
+        g_autoptr(GError) e = NULL;
+        g_autoptr(GVariant) v = dmpi_msg_decode (kind, junk, 3, &e);
+        g_assert_true ((v == NULL) != (e == NULL));
+        if (v != NULL)
+          g_assert_true (g_variant_is_normal_form (v));
+      }
+  g_rand_free (rand);
+}
+
+static void
+test_oversized (void)
+{
+  gsize limit = dmpi_msg_kind_max_bytes (DMPI_MSG_HELLO);
+  g_autofree guint8 *big = g_malloc0 (limit + 1);
+  g_autoptr(GBytes) bytes = g_bytes_new_take (g_steal_pointer (&big), limit + 1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) back = dmpi_msg_decode (DMPI_MSG_HELLO, bytes, 6, &error);
+
+  g_assert_null (back);
+  g_assert_error (error, DMPI_ERROR, DMPI_ERROR_PROTOCOL);
+  g_assert_nonnull (strstr (error->message, "over its limit"));
+}
+
+static void
+test_unknown_kind (void)
+{
+  g_autoptr(GBytes) bytes = g_bytes_new ("x", 1);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (dmpi_msg_decode (0, bytes, 2, &error));
+  g_assert_error (error, DMPI_ERROR, DMPI_ERROR_PROTOCOL);
+  g_clear_error (&error);
+  g_assert_null (dmpi_msg_decode (DMPI_MSG_N_KINDS + 5, bytes, 2, &error));
+  g_assert_error (error, DMPI_ERROR, DMPI_ERROR_PROTOCOL);
+  g_assert_nonnull (strstr (error->message, "unknown kind"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/protocol/round-trip", test_round_trip);
+  g_test_add_func ("/protocol/truncated", test_truncated);
+  g_test_add_func ("/protocol/wrong-type", test_wrong_type);
+  g_test_add_func ("/protocol/oversized", test_oversized);
+  g_test_add_func ("/protocol/unknown-kind", test_unknown_kind);
+  return g_test_run ();
+}

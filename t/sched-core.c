@@ -1,0 +1,286 @@
+/* The scheduler core, driven directly: events in, actions out. */
+#include "config.h"
+
+#include <string.h>
+
+#include "sched-core.h"
+#include "dmpi-error.h"
+
+typedef struct {
+  DmpiSched *sched;
+} Fixture;
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  f->sched = dmpi_sched_new ();
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  dmpi_sched_free (f->sched);
+}
+
+static void
+submit (DmpiSched *sched, guint64 id, const char *function, const guint64 *deps, guint n_deps)
+{
+  g_autofree char *key = g_strdup_printf ("%s-%" G_GUINT64_FORMAT, function, id);
+  DmpiSchedTaskSpec spec = { id, key, function, g_variant_new ("()"), deps, n_deps };
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (dmpi_sched_submit (sched, &spec, 1, &error));
+  g_assert_no_error (error);
+}
+
+/* Count actions of @kind (to @worker unless -1) and clear the list. */
+static guint
+take (DmpiSched *sched, DmpiActionKind kind, int worker)
+{
+  guint n, count = 0;
+  const DmpiSchedAction *actions = dmpi_sched_get_actions (sched, &n);
+
+  for (guint i = 0; i < n; i++)
+    if (actions[i].kind == kind && (worker < 0 || actions[i].worker == worker))
+      count++;
+  dmpi_sched_clear_actions (sched);
+  return count;
+}
+
+static const DmpiSchedAction *
+find (DmpiSched *sched, DmpiActionKind kind, guint64 id)
+{
+  guint n;
+  const DmpiSchedAction *actions = dmpi_sched_get_actions (sched, &n);
+
+  for (guint i = 0; i < n; i++)
+    if (actions[i].kind == kind && actions[i].id == id)
+      return &actions[i];
+  return NULL;
+}
+
+static void
+test_chain (Fixture *f, gconstpointer data)
+{
+  dmpi_sched_add_worker (f->sched, 2, "a", 1, 0);
+  submit (f->sched, 1, "inc", NULL, 0);
+  guint64 d1[] = { 1 };
+  submit (f->sched, 2, "inc", d1, 1);
+  g_assert_nonnull (find (f->sched, DMPI_ACTION_COMPUTE, 1));
+  g_assert_null (find (f->sched, DMPI_ACTION_COMPUTE, 2));
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 2)->state, ==, DMPI_TASK_WAITING);
+  dmpi_sched_clear_actions (f->sched);
+
+  dmpi_sched_task_finished (f->sched, 2, 1, 8, 0.0, 0.001);
+  const DmpiSchedAction *report = find (f->sched, DMPI_ACTION_REPORT, 1);
+  g_assert_nonnull (report);
+  g_assert_cmpint (report->state, ==, DMPI_TASK_MEMORY);
+  g_assert_cmpint (report->worker, ==, 2);
+  const DmpiSchedAction *compute = find (f->sched, DMPI_ACTION_COMPUTE, 2);
+  g_assert_nonnull (compute);
+  g_assert_cmpuint (compute->task->n_deps, ==, 1);
+  g_assert_cmpint (compute->task->deps[0]->holder, ==, 2);
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_task_finished (f->sched, 2, 2, 8, 0.001, 0.002);
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 2)->state, ==, DMPI_TASK_MEMORY);
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_finished, ==, 2);
+}
+
+static void
+test_locality (Fixture *f, gconstpointer data)
+{
+  dmpi_sched_add_worker (f->sched, 2, "a", 1, 0);
+  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
+  submit (f->sched, 1, "bytes", NULL, 0);
+  submit (f->sched, 2, "bytes", NULL, 0);
+  const DmpiSchedAction *c1 = find (f->sched, DMPI_ACTION_COMPUTE, 1);
+  const DmpiSchedAction *c2 = find (f->sched, DMPI_ACTION_COMPUTE, 2);
+  g_assert_nonnull (c1);
+  g_assert_nonnull (c2);
+  g_assert_cmpint (c1->worker, !=, c2->worker);     /* spread over idle workers */
+  int big = c2->worker;
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_task_finished (f->sched, big == 2 ? 3 : 2, 1, 10, 0, 0.001);
+  dmpi_sched_task_finished (f->sched, big, 2, 100 << 20, 0, 0.001);
+  dmpi_sched_clear_actions (f->sched);
+  guint64 deps[] = { 1, 2 };
+  submit (f->sched, 3, "sum", deps, 2);
+  const DmpiSchedAction *c3 = find (f->sched, DMPI_ACTION_COMPUTE, 3);
+  g_assert_nonnull (c3);
+  g_assert_cmpint (c3->worker, ==, big);              /* where the 100 MiB are */
+}
+
+static void
+test_error_propagates (Fixture *f, gconstpointer data)
+{
+  dmpi_sched_add_worker (f->sched, 2, "a", 1, 0);
+  submit (f->sched, 1, "fail", NULL, 0);
+  guint64 d1[] = { 1 };
+  submit (f->sched, 2, "inc", d1, 1);
+  guint64 d2[] = { 2 };
+  submit (f->sched, 3, "inc", d2, 1);
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_task_erred (f->sched, 2, 1, DMPI_ERROR_TASK_FAILED, "task 'fail-1' (function fail) failed: boom", 0, 0);
+  const DmpiSchedAction *r1 = find (f->sched, DMPI_ACTION_REPORT, 1);
+  const DmpiSchedAction *r3 = find (f->sched, DMPI_ACTION_REPORT, 3);
+  g_assert_nonnull (r1);
+  g_assert_nonnull (r3);
+  g_assert_cmpint (r1->state, ==, DMPI_TASK_ERRED);
+  g_assert_cmpint (r3->state, ==, DMPI_TASK_ERRED);
+  g_assert_cmpuint (r3->error_code, ==, DMPI_ERROR_DEPENDENCY_FAILED);
+  g_assert_nonnull (strstr (r3->message, "inc-3"));
+  g_assert_nonnull (strstr (r3->message, "boom"));
+  g_assert_null (find (f->sched, DMPI_ACTION_COMPUTE, 2));
+  dmpi_sched_clear_actions (f->sched);
+  /* A task submitted later on an erred dependency fails at once. */
+  submit (f->sched, 4, "inc", d1, 1);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_REPORT, 4)->error_code, ==, DMPI_ERROR_DEPENDENCY_FAILED);
+}
+
+static void
+expect_invalid (DmpiSched *sched, const DmpiSchedTaskSpec *specs, gsize n, const char *needle)
+{
+  g_autoptr(GError) error = NULL;
+  DmpiSchedStats before, after;
+
+  dmpi_sched_get_stats (sched, &before);
+  g_assert_false (dmpi_sched_submit (sched, specs, n, &error));
+  g_assert_error (error, DMPI_ERROR, DMPI_ERROR_INVALID_GRAPH);
+  g_assert_nonnull (strstr (error->message, needle));
+  dmpi_sched_get_stats (sched, &after);
+  g_assert_cmpuint (before.n_tasks, ==, after.n_tasks);   /* nothing of it taken */
+}
+
+static void
+test_bad_graphs (Fixture *f, gconstpointer data)
+{
+  dmpi_sched_add_worker (f->sched, 2, "a", 1, 0);
+  submit (f->sched, 1, "inc", NULL, 0);
+  dmpi_sched_clear_actions (f->sched);
+
+  DmpiSchedTaskSpec dup[] = { { 1, "again", "inc", NULL, NULL, 0 } };
+  expect_invalid (f->sched, dup, 1, "duplicate");
+  DmpiSchedTaskSpec dup2[] = { { 5, "x", "inc", NULL, NULL, 0 }, { 5, "y", "inc", NULL, NULL, 0 } };
+  expect_invalid (f->sched, dup2, 2, "duplicate");
+
+  guint64 missing[] = { 77 };
+  DmpiSchedTaskSpec miss[] = { { 6, "needs-77", "inc", NULL, missing, 1 } };
+  expect_invalid (f->sched, miss, 1, "needs-77");
+
+  guint64 to8[] = { 8 }, to9[] = { 9 }, to7[] = { 7 };
+  DmpiSchedTaskSpec cycle[] = {
+    { 7, "a", "inc", NULL, to8, 1 }, { 8, "b", "inc", NULL, to9, 1 }, { 9, "c", "inc", NULL, to7, 1 },
+  };
+  expect_invalid (f->sched, cycle, 3, "cycle");
+
+  /* Members of a batch may name each other in any order. */
+  guint64 to11[] = { 11 };
+  DmpiSchedTaskSpec fine[] = { { 10, "late", "inc", NULL, to11, 1 }, { 11, "early", "inc", NULL, NULL, 0 } };
+  g_autoptr(GError) error = NULL;
+  g_assert_true (dmpi_sched_submit (f->sched, fine, 2, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (find (f->sched, DMPI_ACTION_COMPUTE, 11));
+}
+
+static void
+test_release_frees (Fixture *f, gconstpointer data)
+{
+  dmpi_sched_add_worker (f->sched, 2, "a", 1, 0);
+  submit (f->sched, 1, "inc", NULL, 0);
+  guint64 d1[] = { 1 };
+  submit (f->sched, 2, "inc", d1, 1);
+  dmpi_sched_task_finished (f->sched, 2, 1, 8, 0, 0);
+  dmpi_sched_clear_actions (f->sched);
+  /* The client lets go of 1: its dependent still needs it. */
+  guint64 one = 1;
+  dmpi_sched_release (f->sched, &one, 1);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_FREE, 2), ==, 0);
+  /* Once the dependent is done, 1 goes. */
+  dmpi_sched_task_finished (f->sched, 2, 2, 8, 0, 0);
+  g_assert_nonnull (find (f->sched, DMPI_ACTION_FREE, 1));
+  g_assert_null (dmpi_sched_lookup (f->sched, 1));
+  dmpi_sched_clear_actions (f->sched);
+  guint64 two = 2;
+  dmpi_sched_release (f->sched, &two, 1);
+  g_assert_nonnull (find (f->sched, DMPI_ACTION_FREE, 2));
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_tasks, ==, 0);
+}
+
+static void
+test_saturation (Fixture *f, gconstpointer data)
+{
+  dmpi_sched_add_worker (f->sched, 2, "a", 2, 0);
+  for (guint64 id = 1; id <= 1000; id++)
+    submit (f->sched, id, "sleep", NULL, 0);
+  DmpiSchedWorker *w = dmpi_sched_get_worker (f->sched, 2);
+  guint slots = dmpi_sched_worker_slots (f->sched, w);
+  g_assert_cmpuint (slots, >=, 2);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, 2), ==, w->n_processing);
+  g_assert_cmpuint (w->n_processing, <=, slots);
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_by_state[DMPI_TASK_QUEUED], ==, 1000 - w->n_processing);
+  /* A second worker joining takes queued work at once. */
+  dmpi_sched_add_worker (f->sched, 3, "b", 2, 0);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, 3), >, 0);
+}
+
+static void
+test_no_worker (Fixture *f, gconstpointer data)
+{
+  submit (f->sched, 1, "inc", NULL, 0);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 0);
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 1)->state, ==, DMPI_TASK_QUEUED);
+  dmpi_sched_add_worker (f->sched, 4, "late", 1, 0);
+  g_assert_nonnull (find (f->sched, DMPI_ACTION_COMPUTE, 1));
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 1)->state, ==, DMPI_TASK_PROCESSING);
+}
+
+static void
+test_worker_lost (Fixture *f, gconstpointer data)
+{
+  dmpi_sched_add_worker (f->sched, 2, "a", 1, 0);
+  submit (f->sched, 1, "inc", NULL, 0);
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_remove_worker (f->sched, 2, "stopped answering");
+  const DmpiSchedAction *r = find (f->sched, DMPI_ACTION_REPORT, 1);
+  g_assert_nonnull (r);
+  g_assert_cmpuint (r->error_code, ==, DMPI_ERROR_WORKER_LOST);
+  g_assert_nonnull (strstr (r->message, "rank 2"));
+}
+
+static void
+test_stale_finish_ignored (Fixture *f, gconstpointer data)
+{
+  dmpi_sched_add_worker (f->sched, 2, "a", 1, 0);
+  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
+  submit (f->sched, 1, "inc", NULL, 0);
+  int on = find (f->sched, DMPI_ACTION_COMPUTE, 1)->worker;
+  dmpi_sched_clear_actions (f->sched);
+  /* A worker reporting a task it was never given changes nothing. */
+  dmpi_sched_task_finished (f->sched, on == 2 ? 3 : 2, 1, 8, 0, 0);
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 1)->state, ==, DMPI_TASK_PROCESSING);
+  dmpi_sched_task_finished (f->sched, 9, 12345, 8, 0, 0);
+  dmpi_sched_clear_actions (f->sched);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, setup, fn, teardown)
+  ADD ("/sched-core/chain", test_chain);
+  ADD ("/sched-core/locality", test_locality);
+  ADD ("/sched-core/error-propagates", test_error_propagates);
+  ADD ("/sched-core/bad-graphs", test_bad_graphs);
+  ADD ("/sched-core/release-frees", test_release_frees);
+  ADD ("/sched-core/saturation", test_saturation);
+  ADD ("/sched-core/no-worker", test_no_worker);
+  ADD ("/sched-core/worker-lost", test_worker_lost);
+  ADD ("/sched-core/stale-finish-ignored", test_stale_finish_ignored);
+  return g_test_run ();
+}
