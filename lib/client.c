@@ -7,6 +7,7 @@
 #include "dmpi-error.h"
 #include "role.h"
 #include "protocol.h"
+#include "batch.h"
 #include "transport.h"
 #include "log.h"
 
@@ -15,7 +16,6 @@
 
 #define SCHEDULER_RANK 0
 #define WELCOME_TIMEOUT_S 120.0
-#define SUBMIT_BATCH_MAX 200000
 #define SHUTDOWN_FLUSH_S 10.0
 
 typedef struct {
@@ -48,8 +48,7 @@ struct _DmpiClient {
   GHashTable *futures;         /* id → DmpiFuture* (weak: futures remove themselves) */
   guint64 next_id;
   guint64 next_request;
-  GVariantBuilder *submit;
-  guint n_submit;
+  DmpiTaskBatchBuilder *submit;
   GArray *release;             /* ids to release */
   GHashTable *scatter_acks;    /* id → nbytes (pointer to guint64) */
   guint64 module_request;
@@ -69,29 +68,33 @@ static void client_free (DmpiClient *client);
 static void
 on_report (DmpiClient *c, GVariant *msg)
 {
-  GVariantIter iter;
-  guint64 id, nbytes;
-  guint32 state, code, rank;
-  const char *message;
+  DmpiResultBatch batch;
+  g_autoptr(GError) error = NULL;
 
-  g_variant_iter_init (&iter, msg);
-  while (g_variant_iter_next (&iter, "(tuutu&s)", &id, &state, &code, &nbytes, &rank, &message))
+  if (!dmpi_result_batch_parse (&batch, msg, &error))
     {
-      DmpiFuture *f = g_hash_table_lookup (c->futures, &id);
+      g_warning ("dropped a report from the scheduler: %s", error->message);
+      dmpi_result_batch_clear (&batch);
+      return;
+    }
+  for (gsize i = 0; i < batch.n; i++)
+    {
+      DmpiFuture *f = g_hash_table_lookup (c->futures, &batch.ids[i]);
       if (f == NULL || f->status != DMPI_FUTURE_PENDING)
         continue;
-      if (state == DMPI_STATE_MEMORY)
+      if (batch.states[i] == DMPI_STATE_MEMORY)
         {
           f->status = DMPI_FUTURE_FINISHED;
-          f->nbytes = nbytes;
-          f->holder = (int) rank;
+          f->nbytes = batch.nbytes[i];
+          f->holder = (int) batch.ranks[i];
         }
       else
         {
-          f->status = code == DMPI_ERROR_CANCELLED ? DMPI_FUTURE_CANCELLED : DMPI_FUTURE_ERROR;
-          f->error = g_error_new_literal (DMPI_ERROR, (gint) code, message);
+          f->status = batch.codes[i] == DMPI_ERROR_CANCELLED ? DMPI_FUTURE_CANCELLED : DMPI_FUTURE_ERROR;
+          f->error = g_error_new_literal (DMPI_ERROR, (gint) batch.codes[i], dmpi_result_batch_message (&batch, i));
         }
     }
+  dmpi_result_batch_clear (&batch);
 }
 
 static void
@@ -264,7 +267,6 @@ on_process_exit (int status, void *arg)
   g_autofree char *reason = g_strdup_printf ("the client exited with status %d", status);
   c->shut_down = TRUE;
   g_autoptr(GError) error = NULL;
-  g_clear_pointer (&c->submit, g_variant_builder_unref);
   dmpi_msg_send (c->transport, SCHEDULER_RANK, DMPI_MSG_SHUTDOWN, g_variant_new ("(is)", status, reason));
   if (!dmpi_transport_flush (c->transport, SHUTDOWN_FLUSH_S))
     g_warning ("the scheduler did not take the shutdown message within %.0f s", SHUTDOWN_FLUSH_S);
@@ -294,6 +296,7 @@ dmpi_client_new (int *argc, char ***argv, GError **error)
   c->release = g_array_new (FALSE, FALSE, sizeof (guint64));
   c->scatter_acks = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   c->next_id = 1;
+  c->submit = dmpi_task_batch_builder_new ();
   c->next_request = 1;
   c->transport = dmpi_transport_new (c->context, on_message, c);
   the_client = c;
@@ -350,7 +353,7 @@ client_free (DmpiClient *c)
   g_array_unref (c->workers);
   g_array_unref (c->release);
   g_hash_table_unref (c->scatter_acks);
-  g_clear_pointer (&c->submit, g_variant_builder_unref);
+  g_clear_pointer (&c->submit, dmpi_task_batch_builder_free);
   g_free (c->refused);
   g_free (c->module_message);
   g_free (c->dashboard);
@@ -540,13 +543,8 @@ dmpi_client_flush (DmpiClient *client, GError **error)
 {
   if (!check_usable (client, error))
     return FALSE;
-  if (client->submit != NULL)
-    {
-      GVariantBuilder *b = g_steal_pointer (&client->submit);
-      dmpi_msg_send (client->transport, SCHEDULER_RANK, DMPI_MSG_SUBMIT, g_variant_builder_end (b));
-      g_variant_builder_unref (b);
-      client->n_submit = 0;
-    }
+  if (dmpi_task_batch_builder_len (client->submit) > 0)
+    dmpi_msg_send (client->transport, SCHEDULER_RANK, DMPI_MSG_SUBMIT, dmpi_task_batch_builder_end (client->submit));
   if (client->release->len > 0)
     {
       dmpi_msg_send (client->transport, SCHEDULER_RANK, DMPI_MSG_RELEASE,
@@ -584,11 +582,10 @@ dmpi_client_submit_with_key (DmpiClient *client, const char *key, const char *fu
       dep_ids[i] = deps[i]->id;
     }
   DmpiFuture *f = future_new (client, key, function);
-  if (client->submit == NULL)
-    client->submit = g_variant_builder_new (G_VARIANT_TYPE ("a(tssvat)"));
-  g_variant_builder_add (client->submit, "(tssv@at)", f->id, f->key, function, owned_args,
-                         g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, dep_ids, n_deps, sizeof (guint64)));
-  if (++client->n_submit >= SUBMIT_BATCH_MAX)
+  dmpi_task_batch_builder_add (client->submit, f->id, f->key, function, g_variant_get_type_string (owned_args),
+                               g_variant_get_data (owned_args), g_variant_get_size (owned_args), dep_ids, NULL,
+                               (guint) n_deps);
+  if (dmpi_task_batch_builder_len (client->submit) >= DMPI_BATCH_MAX)
     dmpi_client_flush (client, NULL);
   return f;
 }

@@ -2,6 +2,7 @@
 
 #include "protocol.h"
 #include "dmpi-error.h"
+#include "batch.h"
 
 typedef struct {
   const char *name;
@@ -16,10 +17,10 @@ static const KindInfo kinds[DMPI_MSG_N_KINDS] = {
   [DMPI_MSG_HELLO]         = { "hello",         "(uusut)",       4096 },
   [DMPI_MSG_WELCOME]       = { "welcome",       "(us)",          4096 },
   [DMPI_MSG_WORKERS]       = { "workers",       "a(usut)",       CONTROL_MAX },
-  [DMPI_MSG_SUBMIT]        = { "submit",        "a(tssvat)",     DATA_MAX },
-  [DMPI_MSG_REPORT]        = { "report",        "a(tuutus)",     CONTROL_MAX },
-  [DMPI_MSG_COMPUTE]       = { "compute",       "a(tssva(tu))",  DATA_MAX },
-  [DMPI_MSG_FINISHED]      = { "finished",      "a(tuutsdd)",    CONTROL_MAX },
+  [DMPI_MSG_SUBMIT]        = { "submit",        DMPI_TASK_BATCH_TYPE,   DATA_MAX },
+  [DMPI_MSG_REPORT]        = { "report",        DMPI_RESULT_BATCH_TYPE, CONTROL_MAX },
+  [DMPI_MSG_COMPUTE]       = { "compute",       DMPI_TASK_BATCH_TYPE,   DATA_MAX },
+  [DMPI_MSG_FINISHED]      = { "finished",      DMPI_RESULT_BATCH_TYPE, CONTROL_MAX },
   [DMPI_MSG_FETCH]         = { "fetch",         "at",            CONTROL_MAX },
   [DMPI_MSG_DATA]          = { "data",          "(tbvs)",        DATA_MAX },
   [DMPI_MSG_FREE]          = { "free",          "at",            CONTROL_MAX },

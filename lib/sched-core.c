@@ -50,7 +50,7 @@ task_free (gpointer data)
   DmpiSchedTask *task = data;
 
   g_free (task->key);
-  g_clear_pointer (&task->args, g_variant_unref);
+  g_free (task->args);
   g_free (task->deps);
   if (task->dependents != NULL)
     g_array_unref (task->dependents);
@@ -212,8 +212,14 @@ least_loaded (DmpiSched *sched, gboolean ignore_room)
       DmpiSchedWorker *worker = g_ptr_array_index (sched->workers, i);
       if (worker == NULL || !worker->alive)
         continue;
-      if (!ignore_room && worker->n_processing >= dmpi_sched_worker_slots (sched, worker))
-        continue;
+      /* Refill a worker only once it has run down to half its slots, so
+       * that tasks go out in runs rather than one per finished task. */
+      if (!ignore_room)
+        {
+          guint slots = dmpi_sched_worker_slots (sched, worker);
+          if (worker->n_processing >= slots || (slots >= 8 && worker->n_processing > slots / 2))
+            continue;
+        }
       double load = (double) worker->n_processing / worker->nthreads;
       if (best == NULL || load < best_load)
         {
@@ -456,7 +462,7 @@ mark_erred (DmpiSched *sched, DmpiSchedTask *task, guint code, char *message)
             sched->stats.n_by_state[d->state]++;
             g_queue_push_tail (&todo, d);
           }
-      g_clear_pointer (&t->args, g_variant_unref);
+      g_clear_pointer (&t->args, g_free);
       if (t->deps != NULL)
         drop_deps (sched, t);
     }
@@ -662,7 +668,10 @@ dmpi_sched_submit (DmpiSched *sched, const DmpiSchedTaskSpec *specs, gsize n_spe
       task->id = s->id;
       task->key = g_strdup (s->key);
       task->function = g_intern_string (s->function);
-      task->args = s->args != NULL ? g_variant_ref_sink (s->args) : NULL;
+      task->args_type = g_intern_string (s->args_type != NULL ? s->args_type : "()");
+      if (s->args_size > 0)
+        task->args = memcpy (g_malloc (s->args_size), s->args, s->args_size);
+      task->args_size = s->args_size;
       task->state = DMPI_TASK_RELEASED;
       task->worker = task->holder = -1;
       task->wanted = TRUE;

@@ -31,7 +31,9 @@ struct _DmpiSchedTask {
   guint64         id;
   char           *key;
   const char     *function;        /* interned */
-  GVariant       *args;            /* kept to forward to the worker; NULL once sent */
+  const char     *args_type;       /* interned GVariant type string */
+  guint8         *args;            /* serialised, kept to forward to the worker; NULL once sent */
+  gsize           args_size;
   DmpiTaskState   state;
   guint           n_deps;
   DmpiSchedTask **deps;            /* NULL once the task is finished */
@@ -52,7 +54,9 @@ typedef struct {
   guint64     id;
   const char *key;
   const char *function;
-  GVariant   *args;        /* a ref is taken */
+  const char *args_type;   /* GVariant type string of the arguments */
+  gconstpointer args;      /* serialised arguments (copied) */
+  gsize       args_size;
   const guint64 *deps;
   guint       n_deps;
 } DmpiSchedTaskSpec;

@@ -7,6 +7,7 @@
 #include "scheduler.h"
 #include "sched-core.h"
 #include "protocol.h"
+#include "batch.h"
 #include "transport.h"
 #include "log.h"
 #include "dmpi-error.h"
@@ -33,10 +34,9 @@ typedef struct {
   GList *module_loads;          /* of ModuleLoad*, in progress */
 
   /* Outgoing batches, flushed once per iteration. */
-  GVariantBuilder **compute;    /* by rank, NULL when empty */
+  DmpiTaskBatchBuilder **compute;  /* by rank, NULL when empty */
   GArray **free_ids;            /* by rank, NULL when empty */
-  GVariantBuilder *report;
-  guint n_report;
+  DmpiResultBatchBuilder *report;
   GSource *flush_source;
 
   gboolean shutting_down;
@@ -54,6 +54,30 @@ module_load_free (ModuleLoad *load)
   g_free (load);
 }
 
+static void
+send_compute (Scheduler *s, int rank)
+{
+  if (s->compute[rank] == NULL || dmpi_task_batch_builder_len (s->compute[rank]) == 0)
+    return;
+  dmpi_msg_send (s->transport, rank, DMPI_MSG_COMPUTE, dmpi_task_batch_builder_end (s->compute[rank]));
+}
+
+static void
+send_report (Scheduler *s)
+{
+  if (dmpi_result_batch_builder_len (s->report) == 0)
+    return;
+  dmpi_msg_send (s->transport, CLIENT_RANK, DMPI_MSG_REPORT, dmpi_result_batch_builder_end (s->report));
+}
+
+static void
+add_report (Scheduler *s, guint64 id, guint32 state, guint32 code, guint64 nbytes, int rank, const char *message)
+{
+  dmpi_result_batch_builder_add (s->report, id, state, code, nbytes, (guint32) MAX (rank, 0), message, 0, 0);
+  if (dmpi_result_batch_builder_len (s->report) >= DMPI_BATCH_MAX)
+    send_report (s);
+}
+
 static gboolean
 flush_batches (gpointer user_data)
 {
@@ -61,12 +85,7 @@ flush_batches (gpointer user_data)
 
   for (int rank = 0; rank < s->size; rank++)
     {
-      if (s->compute[rank] != NULL)
-        {
-          GVariantBuilder *b = g_steal_pointer (&s->compute[rank]);
-          dmpi_msg_send (s->transport, rank, DMPI_MSG_COMPUTE, g_variant_builder_end (b));
-          g_variant_builder_unref (b);
-        }
+      send_compute (s, rank);
       if (s->free_ids[rank] != NULL)
         {
           GArray *ids = g_steal_pointer (&s->free_ids[rank]);
@@ -75,13 +94,7 @@ flush_batches (gpointer user_data)
           g_array_unref (ids);
         }
     }
-  if (s->report != NULL)
-    {
-      GVariantBuilder *b = g_steal_pointer (&s->report);
-      dmpi_msg_send (s->transport, CLIENT_RANK, DMPI_MSG_REPORT, g_variant_builder_end (b));
-      g_variant_builder_unref (b);
-      s->n_report = 0;
-    }
+  send_report (s);
   g_clear_pointer (&s->flush_source, g_source_unref);
   return G_SOURCE_REMOVE;
 }
@@ -115,15 +128,23 @@ drain_actions (Scheduler *s)
             if (a->worker < 0 || a->worker >= s->size)
               break;
             if (s->compute[a->worker] == NULL)
-              s->compute[a->worker] = g_variant_builder_new (G_VARIANT_TYPE ("a(tssva(tu))"));
-            GVariantBuilder deps;
-            g_variant_builder_init (&deps, G_VARIANT_TYPE ("a(tu)"));
+              s->compute[a->worker] = dmpi_task_batch_builder_new ();
+            guint64 dep_ids[64];
+            guint32 dep_ranks[64];
+            g_autofree guint64 *many_ids = t->n_deps > 64 ? g_new (guint64, t->n_deps) : NULL;
+            g_autofree guint32 *many_ranks = t->n_deps > 64 ? g_new (guint32, t->n_deps) : NULL;
+            guint64 *ids = many_ids != NULL ? many_ids : dep_ids;
+            guint32 *ranks = many_ranks != NULL ? many_ranks : dep_ranks;
             for (guint j = 0; j < t->n_deps; j++)
-              g_variant_builder_add (&deps, "(tu)", t->deps[j]->id, (guint32) t->deps[j]->holder);
-            GVariant *args = t->args != NULL ? t->args : g_variant_new ("()");
-            g_variant_builder_add (s->compute[a->worker], "(tssv@a(tu))", t->id, t->key, t->function,
-                                   args, g_variant_builder_end (&deps));
-            g_clear_pointer (&t->args, g_variant_unref);
+              {
+                ids[j] = t->deps[j]->id;
+                ranks[j] = (guint32) t->deps[j]->holder;
+              }
+            dmpi_task_batch_builder_add (s->compute[a->worker], t->id, t->key, t->function, t->args_type,
+                                         t->args, t->args_size, ids, ranks, t->n_deps);
+            g_clear_pointer (&t->args, g_free);
+            if (dmpi_task_batch_builder_len (s->compute[a->worker]) >= DMPI_BATCH_MAX)
+              send_compute (s, a->worker);
             break;
           }
         case DMPI_ACTION_FREE:
@@ -134,13 +155,8 @@ drain_actions (Scheduler *s)
           g_array_append_val (s->free_ids[a->worker], a->id);
           break;
         case DMPI_ACTION_REPORT:
-          if (s->report == NULL)
-            s->report = g_variant_builder_new (G_VARIANT_TYPE ("a(tuutus)"));
-          g_variant_builder_add (s->report, "(tuutus)", a->id,
-                                 (guint32) (a->state == DMPI_TASK_MEMORY ? DMPI_STATE_MEMORY : DMPI_STATE_ERRED),
-                                 a->error_code, a->nbytes,
-                                 (guint32) MAX (a->worker, 0), a->message != NULL ? a->message : "");
-          s->n_report++;
+          add_report (s, a->id, a->state == DMPI_TASK_MEMORY ? DMPI_STATE_MEMORY : DMPI_STATE_ERRED,
+                      a->error_code, a->nbytes, a->worker, a->message);
           break;
         }
     }
@@ -213,55 +229,58 @@ on_hello (Scheduler *s, int src, GVariant *msg)
 static void
 on_submit (Scheduler *s, GVariant *msg)
 {
-  gsize n = g_variant_n_children (msg);
-  g_autofree DmpiSchedTaskSpec *specs = g_new0 (DmpiSchedTaskSpec, MAX (n, 1));
-  g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-  GVariantIter iter;
-  g_variant_iter_init (&iter, msg);
-  for (gsize i = 0; i < n; i++)
-    {
-      GVariant *entry = g_variant_iter_next_value (&iter);
-      g_ptr_array_add (keep, entry);
-      GVariant *deps;
-      g_variant_get (entry, "(t&s&sv@at)", &specs[i].id, &specs[i].key, &specs[i].function,
-                     &specs[i].args, &deps);
-      gsize n_deps;
-      specs[i].deps = g_variant_get_fixed_array (deps, &n_deps, sizeof (guint64));
-      specs[i].n_deps = (guint) n_deps;
-      g_ptr_array_add (keep, deps);
-      g_ptr_array_add (keep, specs[i].args);
-    }
+  DmpiTaskBatch batch;
   g_autoptr(GError) error = NULL;
-  if (!dmpi_sched_submit (s->sched, specs, n, &error))
+
+  if (!dmpi_task_batch_parse (&batch, msg, &error))
     {
-      g_warning ("graph of %" G_GSIZE_FORMAT " tasks from the client refused: %s", n, error->message);
-      if (s->report == NULL)
-        s->report = g_variant_builder_new (G_VARIANT_TYPE ("a(tuutus)"));
-      for (gsize i = 0; i < n; i++)
-        g_variant_builder_add (s->report, "(tuutus)", specs[i].id, (guint32) DMPI_STATE_ERRED,
-                               (guint32) error->code, (guint64) 0, (guint32) 0, error->message);
+      g_warning ("dropped a submit message from the client: %s", error->message);
+      dmpi_task_batch_clear (&batch);
+      return;
+    }
+  g_autofree DmpiSchedTaskSpec *specs = g_new0 (DmpiSchedTaskSpec, MAX (batch.n, 1));
+  for (gsize i = 0; i < batch.n; i++)
+    {
+      DmpiSchedTaskSpec *spec = &specs[i];
+      spec->id = batch.ids[i];
+      spec->key = dmpi_task_batch_key (&batch, i);
+      spec->function = dmpi_task_batch_function (&batch, i);
+      spec->args_type = dmpi_task_batch_type (&batch, i);
+      spec->args = dmpi_task_batch_args_data (&batch, i, &spec->args_size);
+      spec->deps = dmpi_task_batch_deps (&batch, i, &spec->n_deps);
+    }
+  if (!dmpi_sched_submit (s->sched, specs, batch.n, &error))
+    {
+      g_warning ("graph of %" G_GSIZE_FORMAT " tasks from the client refused: %s", batch.n, error->message);
+      for (gsize i = 0; i < batch.n; i++)
+        add_report (s, specs[i].id, DMPI_STATE_ERRED, (guint32) error->code, 0, 0, error->message);
       schedule_flush (s);
     }
+  dmpi_task_batch_clear (&batch);
   drain_actions (s);
 }
 
 static void
 on_finished (Scheduler *s, int src, GVariant *msg)
 {
-  GVariantIter iter;
-  guint64 id, nbytes;
-  guint32 state, code;
-  const char *message;
-  double start, stop;
+  DmpiResultBatch batch;
+  g_autoptr(GError) error = NULL;
 
-  g_variant_iter_init (&iter, msg);
-  while (g_variant_iter_next (&iter, "(tuut&sdd)", &id, &state, &code, &nbytes, &message, &start, &stop))
+  if (!dmpi_result_batch_parse (&batch, msg, &error))
     {
-      if (state == DMPI_STATE_MEMORY)
-        dmpi_sched_task_finished (s->sched, src, id, nbytes, start, stop);
-      else
-        dmpi_sched_task_erred (s->sched, src, id, code, message, start, stop);
+      g_warning ("dropped a finished message from worker rank %d: %s", src, error->message);
+      dmpi_result_batch_clear (&batch);
+      return;
     }
+  for (gsize i = 0; i < batch.n; i++)
+    {
+      if (batch.states[i] == DMPI_STATE_MEMORY)
+        dmpi_sched_task_finished (s->sched, src, batch.ids[i], batch.nbytes[i], batch.starts[i], batch.stops[i]);
+      else
+        dmpi_sched_task_erred (s->sched, src, batch.ids[i], batch.codes[i], dmpi_result_batch_message (&batch, i),
+                               batch.starts[i], batch.stops[i]);
+    }
+  dmpi_result_batch_clear (&batch);
   drain_actions (s);
 }
 
@@ -494,7 +513,8 @@ dmpi_scheduler_run (const DmpiSchedulerOptions *options)
   s.worker_hello = g_hash_table_new (NULL, NULL);
   s.goodbyes = g_hash_table_new (NULL, NULL);
   s.modules = g_ptr_array_new_with_free_func (g_free);
-  s.compute = g_new0 (GVariantBuilder *, s.size);
+  s.compute = g_new0 (DmpiTaskBatchBuilder *, s.size);
+  s.report = dmpi_result_batch_builder_new ();
   s.free_ids = g_new0 (GArray *, s.size);
   s.transport = dmpi_transport_new (s.context, on_message, &s);
   g_message ("scheduler on %s, rank 0 of %d: waiting for the client (rank 1) and %d worker%s",
@@ -519,12 +539,12 @@ dmpi_scheduler_run (const DmpiSchedulerOptions *options)
   dmpi_transport_finalize_mpi ();
   for (int rank = 0; rank < s.size; rank++)
     {
-      g_clear_pointer (&s.compute[rank], g_variant_builder_unref);
+      g_clear_pointer (&s.compute[rank], dmpi_task_batch_builder_free);
       g_clear_pointer (&s.free_ids[rank], g_array_unref);
     }
   g_free (s.compute);
   g_free (s.free_ids);
-  g_clear_pointer (&s.report, g_variant_builder_unref);
+  g_clear_pointer (&s.report, dmpi_result_batch_builder_free);
   dmpi_sched_free (s.sched);
   g_ptr_array_unref (s.modules);
   g_hash_table_unref (s.worker_hello);

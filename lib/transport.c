@@ -35,8 +35,15 @@
 #define INLINE_MAX_BYTES ((gsize) 16 << 10)
 /* A length beyond this is not a message any rank sends: 1 TiB. */
 #define MAX_MESSAGE_BYTES ((guint64) 1 << 40)
-/* Poll hot for this long after the last traffic. */
+/* Poll hot for this long after the last message received or send completed. */
 #define HOT_WINDOW_US 200
+/* After sending, poll hot for longer: the reply from a peer asleep in its
+ * longest back-off comes within the idle cap. With only HOT_WINDOW_US, two
+ * ranks in request/reply fall into a stable pattern where each reply finds
+ * the other asleep (measured: ping-pong round trips of 2-12 ms instead of
+ * 8 µs, on 3 ranks over 2 cores). This costs at most idle cap + 1 ms of
+ * polling per message sent. */
+#define HOT_AFTER_SEND_EXTRA_US 1000
 #define DEFAULT_IDLE_POLL_MAX_MS 10
 /* At most this many MPI_Isend requests are active; the rest wait in a FIFO
  * and are started in order as earlier ones complete. Open MPI copes with
@@ -94,6 +101,7 @@ struct _DmpiTransport {
   gsize chunk_size;
   gsize inline_max;
   guint idle_poll_max_ms;
+  gint64 hot_after_send_us;
 
   GQueue backlog;          /* SendOp *, not yet started, in send order */
   GArray *requests;        /* MPI_Request, active sends */
@@ -106,7 +114,8 @@ struct _DmpiTransport {
   MPI_Message msg;
   MPI_Status status;
 
-  gint64 last_activity;    /* monotonic µs */
+  gint64 last_activity;    /* monotonic µs: last receive or send completion */
+  gint64 last_send;        /* monotonic µs: last send started */
   guint backoff_ms;        /* 0 while hot */
 
   DmpiTransportStats stats;
@@ -425,6 +434,7 @@ dmpi_transport_send (DmpiTransport *transport, int dest_rank, guint32 kind, GByt
   transport->stats.messages_sent++;
   transport->stats.bytes_sent += len;
   mark_activity (transport);
+  transport->last_send = transport->last_activity;
   start_sends (transport);
 }
 
@@ -679,7 +689,8 @@ source_prepare (GSource *source, gint *timeout)
       return TRUE;
     }
   now = g_get_monotonic_time ();
-  if (transport->pending > 0 || now - transport->last_activity < HOT_WINDOW_US)
+  if (transport->pending > 0 || now - transport->last_activity < HOT_WINDOW_US
+      || now - transport->last_send < transport->hot_after_send_us)
     {
       transport->backoff_ms = 0;
       *timeout = 0;
@@ -748,6 +759,7 @@ dmpi_transport_new (GMainContext *context, DmpiTransportRecvFunc recv, gpointer 
   transport->inline_max = MIN (transport->chunk_size, INLINE_MAX_BYTES);
   transport->idle_poll_max_ms = env_unsigned ("DASK_MPI_IDLE_POLL_MAX_MS", 1, 1000,
                                               DEFAULT_IDLE_POLL_MAX_MS);
+  transport->hot_after_send_us = transport->idle_poll_max_ms * 1000 + HOT_AFTER_SEND_EXTRA_US;
   g_queue_init (&transport->backlog);
   transport->requests = g_array_new (FALSE, FALSE, sizeof (MPI_Request));
   transport->active_ops = g_ptr_array_new ();

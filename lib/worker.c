@@ -6,6 +6,7 @@
 #include "worker.h"
 #include "registry.h"
 #include "protocol.h"
+#include "batch.h"
 #include "transport.h"
 #include "log.h"
 #include "dmpi-error.h"
@@ -62,6 +63,8 @@ struct _Worker {
   GAsyncQueue *done;       /* of WTask*, from compute threads */
   GSource *done_source;
   guint executing;
+  DmpiResultBatchBuilder *finished;   /* batch not yet sent */
+  gint64 finished_since;
   guint64 stored_bytes;
   gboolean shutting_down;
   int status;
@@ -132,8 +135,10 @@ describe_failure (Worker *w, WTask *task, const GError *error)
 }
 
 static void
-finish_batch_add (GVariantBuilder *b, Worker *w, WTask *task)
+finish_batch_add (Worker *w, WTask *task)
 {
+  if (dmpi_result_batch_builder_len (w->finished) == 0)
+    w->finished_since = g_get_monotonic_time ();
   if (task->result != NULL)
     {
       guint64 nbytes = g_variant_get_size (task->result);
@@ -147,54 +152,73 @@ finish_batch_add (GVariantBuilder *b, Worker *w, WTask *task)
       *key = task->id;
       g_hash_table_replace (w->store, key, stored);
       w->stored_bytes += nbytes;
-      g_variant_builder_add (b, "(tuutsdd)", task->id, (guint32) DMPI_STATE_MEMORY, (guint32) 0, nbytes, "",
-                             task->start, task->stop);
+      dmpi_result_batch_builder_add (w->finished, task->id, DMPI_STATE_MEMORY, 0, nbytes, (guint32) w->rank, NULL,
+                                     task->start, task->stop);
     }
   else
     {
       g_autofree char *message = describe_failure (w, task, task->error);
-      g_variant_builder_add (b, "(tuutsdd)", task->id, (guint32) DMPI_STATE_ERRED,
-                             (guint32) (task->error->domain == DMPI_ERROR ? task->error->code : DMPI_ERROR_TASK_FAILED),
-                             (guint64) 0, message, task->start, task->stop);
+      dmpi_result_batch_builder_add (w->finished, task->id, DMPI_STATE_ERRED,
+                                     (guint32) (task->error->domain == DMPI_ERROR ? task->error->code : DMPI_ERROR_TASK_FAILED),
+                                     0, (guint32) w->rank, message, task->start, task->stop);
     }
+}
+
+/* Finished tasks go to the scheduler in batches: at once when nothing else
+ * is running (a chain must not wait), else when the batch is large or its
+ * oldest entry is FINISHED_BATCH_US old. */
+#define FINISHED_BATCH_US 1000
+
+static void
+send_finished (Worker *w)
+{
+  if (dmpi_result_batch_builder_len (w->finished) == 0)
+    return;
+  GVariant *msg = dmpi_result_batch_builder_end (w->finished);
+  if (!w->shutting_down)
+    dmpi_msg_send (w->transport, SCHEDULER_RANK, DMPI_MSG_FINISHED, msg);
+  else
+    g_variant_unref (g_variant_ref_sink (msg));
+}
+
+static gboolean
+batch_due (Worker *w, gint64 now)
+{
+  return dmpi_result_batch_builder_len (w->finished) > 0 && now - w->finished_since >= FINISHED_BATCH_US;
 }
 
 static gboolean
 done_prepare (GSource *source, gint *timeout)
 {
   Worker *w = *(Worker **) (source + 1);
-  *timeout = -1;
-  return g_async_queue_length (w->done) > 0;
+  gint64 now = g_get_monotonic_time ();
+
+  *timeout = dmpi_result_batch_builder_len (w->finished) > 0 ? (gint) MAX (0, (FINISHED_BATCH_US - (now - w->finished_since) + 999) / 1000) : -1;
+  return g_async_queue_length (w->done) > 0 || batch_due (w, now);
 }
 
 static gboolean
 done_check (GSource *source)
 {
   Worker *w = *(Worker **) (source + 1);
-  return g_async_queue_length (w->done) > 0;
+  return g_async_queue_length (w->done) > 0 || batch_due (w, g_get_monotonic_time ());
 }
 
 static gboolean
 done_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
 {
   Worker *w = *(Worker **) (source + 1);
-  GVariantBuilder b;
-  guint n = 0;
   WTask *task;
 
-  g_variant_builder_init (&b, G_VARIANT_TYPE ("a(tuutsdd)"));
   while ((task = g_async_queue_try_pop (w->done)) != NULL)
     {
       w->executing--;
-      finish_batch_add (&b, w, task);
+      finish_batch_add (w, task);
       wtask_free (task);
-      n++;
     }
-  GVariant *msg = g_variant_builder_end (&b);
-  if (n > 0 && !w->shutting_down)
-    dmpi_msg_send (w->transport, SCHEDULER_RANK, DMPI_MSG_FINISHED, msg);
-  else
-    g_variant_unref (g_variant_ref_sink (msg));
+  if (w->executing == 0 || dmpi_result_batch_builder_len (w->finished) >= DMPI_BATCH_MAX
+      || batch_due (w, g_get_monotonic_time ()))
+    send_finished (w);
   dmpi_transport_kick (w->transport);
   return G_SOURCE_CONTINUE;
 }
@@ -224,21 +248,36 @@ fail_task (Worker *w, WTask *task, GError *error)
 static void
 on_compute (Worker *w, GVariant *msg)
 {
-  GVariantIter iter;
-  GVariant *entry;
+  DmpiTaskBatch batch;
+  g_autoptr(GError) error = NULL;
   g_autoptr(GHashTable) fetch_by_rank = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_array_unref);
 
-  g_variant_iter_init (&iter, msg);
-  while ((entry = g_variant_iter_next_value (&iter)) != NULL)
+  if (!dmpi_task_batch_parse (&batch, msg, &error) || (batch.dep_ranks == NULL && batch.n_deps_total > 0))
+    {
+      g_warning ("dropped a compute message from the scheduler: %s",
+                 error != NULL ? error->message : "dependencies without holders");
+      dmpi_task_batch_clear (&batch);
+      return;
+    }
+  for (gsize t = 0; t < batch.n; t++)
     {
       WTask *task = g_new0 (WTask, 1);
-      g_autoptr(GVariant) deps = NULL;
-      g_variant_get (entry, "(tssv@a(tu))", &task->id, &task->key, &task->function, &task->args, &deps);
-      g_variant_unref (entry);
-      task->n_deps = (guint) g_variant_n_children (deps);
+      const guint64 *dep_ids = dmpi_task_batch_deps (&batch, t, &task->n_deps);
+      const guint32 *dep_ranks = dmpi_task_batch_dep_ranks (&batch, t);
+      task->id = batch.ids[t];
+      task->key = g_strdup (dmpi_task_batch_key (&batch, t));
+      task->function = g_strdup (dmpi_task_batch_function (&batch, t));
       task->dep_ids = g_new (guint64, MAX (task->n_deps, 1));
+      if (task->n_deps > 0)
+        memcpy (task->dep_ids, dep_ids, sizeof (guint64) * task->n_deps);
       task->dep_holders = g_new (int, MAX (task->n_deps, 1));
       task->deps = g_new0 (GVariant *, MAX (task->n_deps, 1));
+      task->args = dmpi_task_batch_args (&batch, t, &error);
+      if (task->args == NULL)
+        {
+          fail_task (w, task, g_steal_pointer (&error));
+          continue;
+        }
       task->func = dmpi_registry_lookup (w->registry, task->function);
       if (task->func == NULL)
         {
@@ -249,8 +288,7 @@ on_compute (Worker *w, GVariant *msg)
         }
       for (guint i = 0; i < task->n_deps; i++)
         {
-          guint32 holder;
-          g_variant_get_child (deps, i, "(tu)", &task->dep_ids[i], &holder);
+          guint32 holder = dep_ranks[i];
           task->dep_holders[i] = (int) holder;
           Stored *stored = g_hash_table_lookup (w->store, &task->dep_ids[i]);
           if (stored != NULL)
@@ -281,6 +319,7 @@ on_compute (Worker *w, GVariant *msg)
       if (task->n_missing == 0)
         start_task (w, task);
     }
+  dmpi_task_batch_clear (&batch);
   GHashTableIter hiter;
   gpointer rank, ids;
   g_hash_table_iter_init (&hiter, fetch_by_rank);
@@ -575,6 +614,7 @@ dmpi_worker_run (const DmpiWorkerOptions *options)
   w.store = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, stored_free);
   w.fetches = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, fetch_free);
   w.done = g_async_queue_new ();
+  w.finished = dmpi_result_batch_builder_new ();
   w.pool = g_thread_pool_new (run_task, &w, (gint) w.nthreads, FALSE, NULL);
   w.done_source = g_source_new (&done_funcs, sizeof (GSource) + sizeof (Worker *));
   *(Worker **) (w.done_source + 1) = &w;
@@ -604,6 +644,7 @@ dmpi_worker_run (const DmpiWorkerOptions *options)
       g_hash_table_unref (w.store);
       g_hash_table_unref (w.fetches);
       g_async_queue_unref (w.done);
+      dmpi_result_batch_builder_free (w.finished);
       dmpi_registry_free (w.registry);
       g_main_loop_unref (w.loop);
       g_main_context_pop_thread_default (w.context);

@@ -6,6 +6,7 @@
 
 #include "protocol.h"
 #include "dmpi-error.h"
+#include "batch.h"
 
 static GVariant *
 sample (guint32 kind)
@@ -15,20 +16,31 @@ sample (guint32 kind)
     case DMPI_MSG_HELLO: return g_variant_new ("(uusut)", 1u, 2u, "node-7", 4u, (guint64) 1 << 30);
     case DMPI_MSG_WELCOME: return g_variant_new ("(us)", 1u, "");
     case DMPI_MSG_SUBMIT:
+    case DMPI_MSG_COMPUTE:
       {
         guint64 deps[] = { 1, 2 };
-        GVariantBuilder b;
-        g_variant_builder_init (&b, G_VARIANT_TYPE ("a(tssvat)"));
-        g_variant_builder_add (&b, "(tssv@at)", (guint64) 3, "sum-3", "sum", g_variant_new ("(x)", (gint64) 5),
-                               g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, deps, 2, sizeof (guint64)));
-        return g_variant_builder_end (&b);
+        guint32 ranks[] = { 2, 3 };
+        DmpiTaskBatchBuilder *b = dmpi_task_batch_builder_new ();
+        dmpi_task_batch_builder_add_variant (b, 3, "sum-3", "sum", g_variant_new ("(x)", (gint64) 5), deps,
+                                             kind == DMPI_MSG_COMPUTE ? ranks : NULL, 2);
+        dmpi_task_batch_builder_add_variant (b, 4, "inc-4", "inc", g_variant_new ("(s)", "text"), NULL, NULL, 0);
+        GVariant *v = dmpi_task_batch_builder_end (b);
+        dmpi_task_batch_builder_free (b);
+        return v;
+      }
+    case DMPI_MSG_REPORT:
+    case DMPI_MSG_FINISHED:
+      {
+        DmpiResultBatchBuilder *b = dmpi_result_batch_builder_new ();
+        dmpi_result_batch_builder_add (b, 1, 1, 0, 8, 2, NULL, 1.5, 2.5);
+        dmpi_result_batch_builder_add (b, 2, 2, 5, 0, 3, "boom", 1.5, 2.5);
+        GVariant *v = dmpi_result_batch_builder_end (b);
+        dmpi_result_batch_builder_free (b);
+        return v;
       }
     case DMPI_MSG_DATA: return g_variant_new ("(tbvs)", (guint64) 9, TRUE, g_variant_new_string ("value"), "");
     case DMPI_MSG_SHUTDOWN: return g_variant_new ("(is)", 3, "the client exited with status 3");
     case DMPI_MSG_WORKERS: return g_variant_parse (G_VARIANT_TYPE ("a(usut)"), "[(2, 'n1', 1, 0), (3, 'n2', 4, 1000)]", NULL, NULL, NULL);
-    case DMPI_MSG_REPORT: return g_variant_parse (G_VARIANT_TYPE ("a(tuutus)"), "[(1, 1, 0, 8, 2, ''), (2, 2, 5, 0, 0, 'boom')]", NULL, NULL, NULL);
-    case DMPI_MSG_COMPUTE: return g_variant_parse (G_VARIANT_TYPE ("a(tssva(tu))"), "[(3, 'sum-3', 'sum', <()>, [(1, 2), (2, 3)])]", NULL, NULL, NULL);
-    case DMPI_MSG_FINISHED: return g_variant_parse (G_VARIANT_TYPE ("a(tuutsdd)"), "[(3, 1, 0, 8, '', 1.5, 2.5)]", NULL, NULL, NULL);
     case DMPI_MSG_FETCH:
     case DMPI_MSG_FREE:
     case DMPI_MSG_RELEASE: return g_variant_parse (G_VARIANT_TYPE ("at"), "[1, 2, 3]", NULL, NULL, NULL);
@@ -136,6 +148,85 @@ test_unknown_kind (void)
   g_assert_nonnull (strstr (error->message, "unknown kind"));
 }
 
+static void
+test_task_batch (void)
+{
+  g_autoptr(GVariant) message = g_variant_ref_sink (sample (DMPI_MSG_COMPUTE));
+  DmpiTaskBatch batch;
+  g_autoptr(GError) error = NULL;
+  guint n_deps;
+
+  g_assert_true (dmpi_task_batch_parse (&batch, message, &error));
+  g_assert_cmpuint (batch.n, ==, 2);
+  g_assert_cmpuint (batch.ids[1], ==, 4);
+  g_assert_cmpstr (dmpi_task_batch_key (&batch, 0), ==, "sum-3");
+  g_assert_cmpstr (dmpi_task_batch_key (&batch, 1), ==, "inc-4");
+  g_assert_cmpstr (dmpi_task_batch_function (&batch, 1), ==, "inc");
+  const guint64 *deps = dmpi_task_batch_deps (&batch, 0, &n_deps);
+  g_assert_cmpuint (n_deps, ==, 2);
+  g_assert_cmpuint (deps[1], ==, 2);
+  g_assert_cmpuint (dmpi_task_batch_dep_ranks (&batch, 0)[1], ==, 3);
+  dmpi_task_batch_deps (&batch, 1, &n_deps);
+  g_assert_cmpuint (n_deps, ==, 0);
+  g_autoptr(GVariant) args = dmpi_task_batch_args (&batch, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_variant_get_type_string (args), ==, "(s)");
+  const char *text;
+  g_variant_get (args, "(&s)", &text);
+  g_assert_cmpstr (text, ==, "text");
+  dmpi_task_batch_clear (&batch);
+}
+
+/* Columns that disagree with each other are refused, not read. */
+static void
+test_task_batch_inconsistent (void)
+{
+  guint64 ids[] = { 1, 2 };
+  guint32 one_end[] = { 4 };
+  guint32 bad_index[] = { 0, 7 };
+  guint32 zero[] = { 0, 0 };
+  guint32 args_end[] = { 0, 0 };
+  const char *functions[] = { "inc" };
+  const char *types[] = { "()" };
+  GVariant *children[] = {
+    g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, ids, 2, sizeof (guint64)),
+    g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "abc", 4, 1),
+    g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, one_end, 1, sizeof (guint32)),  /* 1 key end for 2 ids */
+    g_variant_new_strv (functions, 1),
+    g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, bad_index, 2, sizeof (guint32)),
+    g_variant_new_strv (types, 1),
+    g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, zero, 2, sizeof (guint32)),
+    g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, NULL, 0, 1),
+    g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, args_end, 2, sizeof (guint32)),
+    g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, NULL, 0, sizeof (guint64)),
+    g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, zero, 2, sizeof (guint32)),
+    g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, NULL, 0, sizeof (guint32)),
+  };
+  g_autoptr(GVariant) message = g_variant_ref_sink (g_variant_new_tuple (children, G_N_ELEMENTS (children)));
+  DmpiTaskBatch batch;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (dmpi_task_batch_parse (&batch, message, &error));
+  g_assert_error (error, DMPI_ERROR, DMPI_ERROR_PROTOCOL);
+  dmpi_task_batch_clear (&batch);
+}
+
+static void
+test_result_batch (void)
+{
+  g_autoptr(GVariant) message = g_variant_ref_sink (sample (DMPI_MSG_REPORT));
+  DmpiResultBatch batch;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (dmpi_result_batch_parse (&batch, message, &error));
+  g_assert_cmpuint (batch.n, ==, 2);
+  g_assert_cmpstr (dmpi_result_batch_message (&batch, 0), ==, "");
+  g_assert_cmpstr (dmpi_result_batch_message (&batch, 1), ==, "boom");
+  g_assert_cmpuint (batch.codes[1], ==, 5);
+  g_assert_cmpfloat (batch.stops[1], ==, 2.5);
+  dmpi_result_batch_clear (&batch);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -145,5 +236,8 @@ main (int argc, char **argv)
   g_test_add_func ("/protocol/wrong-type", test_wrong_type);
   g_test_add_func ("/protocol/oversized", test_oversized);
   g_test_add_func ("/protocol/unknown-kind", test_unknown_kind);
+  g_test_add_func ("/protocol/task-batch", test_task_batch);
+  g_test_add_func ("/protocol/task-batch-inconsistent", test_task_batch_inconsistent);
+  g_test_add_func ("/protocol/result-batch", test_result_batch);
   return g_test_run ();
 }

@@ -26,7 +26,7 @@ static void
 submit (DmpiSched *sched, guint64 id, const char *function, const guint64 *deps, guint n_deps)
 {
   g_autofree char *key = g_strdup_printf ("%s-%" G_GUINT64_FORMAT, function, id);
-  DmpiSchedTaskSpec spec = { id, key, function, g_variant_new ("()"), deps, n_deps };
+  DmpiSchedTaskSpec spec = { id, key, function, "()", "", 1, deps, n_deps };
   g_autoptr(GError) error = NULL;
 
   g_assert_true (dmpi_sched_submit (sched, &spec, 1, &error));
@@ -160,24 +160,24 @@ test_bad_graphs (Fixture *f, gconstpointer data)
   submit (f->sched, 1, "inc", NULL, 0);
   dmpi_sched_clear_actions (f->sched);
 
-  DmpiSchedTaskSpec dup[] = { { 1, "again", "inc", NULL, NULL, 0 } };
+  DmpiSchedTaskSpec dup[] = { { 1, "again", "inc", NULL, NULL, 0, NULL, 0 } };
   expect_invalid (f->sched, dup, 1, "duplicate");
-  DmpiSchedTaskSpec dup2[] = { { 5, "x", "inc", NULL, NULL, 0 }, { 5, "y", "inc", NULL, NULL, 0 } };
+  DmpiSchedTaskSpec dup2[] = { { 5, "x", "inc", NULL, NULL, 0, NULL, 0 }, { 5, "y", "inc", NULL, NULL, 0, NULL, 0 } };
   expect_invalid (f->sched, dup2, 2, "duplicate");
 
   guint64 missing[] = { 77 };
-  DmpiSchedTaskSpec miss[] = { { 6, "needs-77", "inc", NULL, missing, 1 } };
+  DmpiSchedTaskSpec miss[] = { { 6, "needs-77", "inc", NULL, NULL, 0, missing, 1 } };
   expect_invalid (f->sched, miss, 1, "needs-77");
 
   guint64 to8[] = { 8 }, to9[] = { 9 }, to7[] = { 7 };
   DmpiSchedTaskSpec cycle[] = {
-    { 7, "a", "inc", NULL, to8, 1 }, { 8, "b", "inc", NULL, to9, 1 }, { 9, "c", "inc", NULL, to7, 1 },
+    { 7, "a", "inc", NULL, NULL, 0, to8, 1 }, { 8, "b", "inc", NULL, NULL, 0, to9, 1 }, { 9, "c", "inc", NULL, NULL, 0, to7, 1 },
   };
   expect_invalid (f->sched, cycle, 3, "cycle");
 
   /* Members of a batch may name each other in any order. */
   guint64 to11[] = { 11 };
-  DmpiSchedTaskSpec fine[] = { { 10, "late", "inc", NULL, to11, 1 }, { 11, "early", "inc", NULL, NULL, 0 } };
+  DmpiSchedTaskSpec fine[] = { { 10, "late", "inc", NULL, NULL, 0, to11, 1 }, { 11, "early", "inc", NULL, NULL, 0, NULL, 0 } };
   g_autoptr(GError) error = NULL;
   g_assert_true (dmpi_sched_submit (f->sched, fine, 2, &error));
   g_assert_no_error (error);
