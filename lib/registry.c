@@ -18,6 +18,7 @@ dmpi_registry_new (void)
   registry->functions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   registry->modules = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   dmpi_builtins_register (registry);
+  dmpi_df_tasks_register (registry);
   return registry;
 }
 

@@ -26,6 +26,8 @@ guint         dmpi_registry_size        (DmpiRegistry *registry);
 
 /* The built-in module every worker has (lib/builtins.c). */
 void          dmpi_builtins_register    (DmpiRegistry *registry);
+/* The data-frame tasks every worker has (lib/df-tasks.c). */
+void          dmpi_df_tasks_register    (DmpiRegistry *registry);
 
 /* Run @func on @task; on success the task has a result (unit if it set none). */
 gboolean      dmpi_task_run             (DmpiTask *task, DmpiTaskFunc func, GError **error);

@@ -1,0 +1,1 @@
+## Section 3 pages of the C API
