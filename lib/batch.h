@@ -96,7 +96,9 @@ const guint32 *dmpi_task_batch_dep_ranks (const DmpiTaskBatch *batch, gsize i);
 
 /* ---- results: finished (worker → scheduler) and report (scheduler → client) ---- */
 
-/* ids, states, error codes, nbytes, ranks, message ends, messages, starts, stops */
+/* ids, states, error codes, nbytes, ranks, message ends, messages, starts, stops.
+ * In a report "ranks" is the rank holding the result; in a finished message
+ * (whose sender is the worker) it is the compute thread that ran the task. */
 #define DMPI_RESULT_BATCH_TYPE "(atauauatauauayadad)"
 
 typedef struct {

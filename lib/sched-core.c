@@ -20,7 +20,12 @@ struct _DmpiSched {
   GArray     *actions;           /* of DmpiSchedAction */
   GQueue      queued;            /* root tasks waiting for a worker with room, by order */
   GQueue      no_worker;         /* tasks ready while no worker is alive */
-  GHashTable *durations;         /* interned function → double* (moving average, seconds) */
+  GHashTable *functions;         /* interned name → DmpiSchedFunction* */
+  GPtrArray  *function_list;     /* the same, in order of first use */
+  DmpiSchedStreamEntry *stream;  /* ring of DMPI_SCHED_STREAM_MAX */
+  guint64     stream_seq;        /* entries ever written */
+  GPtrArray  *errors;            /* of DmpiSchedErrorEntry*, oldest first */
+  guint64     error_seq;
   double      mean_duration;     /* over all functions */
   guint64     next_order;
   DmpiSchedStats stats;
@@ -41,7 +46,34 @@ set_state (DmpiSched *sched, DmpiSchedTask *task, DmpiTaskState state)
 {
   sched->stats.n_by_state[task->state]--;
   sched->stats.n_by_state[state]++;
+  task->fn->n_by_state[task->state]--;
+  task->fn->n_by_state[state]++;
   task->state = state;
+}
+
+static DmpiSchedFunction *
+function_stats (DmpiSched *sched, const char *interned)
+{
+  DmpiSchedFunction *fn = g_hash_table_lookup (sched->functions, interned);
+
+  if (fn == NULL)
+    {
+      fn = g_new0 (DmpiSchedFunction, 1);
+      fn->name = interned;
+      fn->duration = -1;
+      g_hash_table_insert (sched->functions, (gpointer) interned, fn);
+      g_ptr_array_add (sched->function_list, fn);
+    }
+  return fn;
+}
+
+static void
+error_entry_free (gpointer data)
+{
+  DmpiSchedErrorEntry *e = data;
+  g_free (e->key);
+  g_free (e->message);
+  g_free (e);
 }
 
 static void
@@ -79,7 +111,10 @@ dmpi_sched_new (void)
   sched->actions = g_array_new (FALSE, FALSE, sizeof (DmpiSchedAction));
   g_queue_init (&sched->queued);
   g_queue_init (&sched->no_worker);
-  sched->durations = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  sched->functions = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  sched->function_list = g_ptr_array_new ();
+  sched->stream = g_new0 (DmpiSchedStreamEntry, DMPI_SCHED_STREAM_MAX);
+  sched->errors = g_ptr_array_new_with_free_func (error_entry_free);
   sched->mean_duration = -1;
   return sched;
 }
@@ -95,7 +130,10 @@ dmpi_sched_free (DmpiSched *sched)
   g_queue_clear (&sched->no_worker);
   g_hash_table_unref (sched->tasks);
   g_ptr_array_unref (sched->workers);
-  g_hash_table_unref (sched->durations);
+  g_ptr_array_unref (sched->function_list);
+  g_hash_table_unref (sched->functions);
+  g_free (sched->stream);
+  g_ptr_array_unref (sched->errors);
   g_free (sched);
 }
 
@@ -166,11 +204,67 @@ dmpi_sched_list_workers (DmpiSched *sched)
 double
 dmpi_sched_get_duration_estimate (DmpiSched *sched, const char *function)
 {
-  double *d = g_hash_table_lookup (sched->durations, g_intern_string (function));
+  DmpiSchedFunction *fn = g_hash_table_lookup (sched->functions, g_intern_string (function));
 
-  if (d != NULL)
-    return *d;
+  if (fn != NULL && fn->duration >= 0)
+    return fn->duration;
   return sched->mean_duration >= 0 ? sched->mean_duration : DURATION_UNKNOWN;
+}
+
+GPtrArray *
+dmpi_sched_list_functions (DmpiSched *sched)
+{
+  return sched->function_list;
+}
+
+GPtrArray *
+dmpi_sched_list_errors (DmpiSched *sched)
+{
+  return sched->errors;
+}
+
+gsize
+dmpi_sched_read_stream (DmpiSched *sched, guint64 after, DmpiSchedStreamEntry *out, gsize max)
+{
+  guint64 oldest = sched->stream_seq > DMPI_SCHED_STREAM_MAX ? sched->stream_seq - DMPI_SCHED_STREAM_MAX : 0;
+  guint64 from = MAX (after, oldest);
+  gsize n = 0;
+
+  for (guint64 seq = from; seq < sched->stream_seq && n < max; seq++)
+    out[n++] = sched->stream[seq % DMPI_SCHED_STREAM_MAX];
+  return n;
+}
+
+static void
+record_run (DmpiSched *sched, DmpiSchedTask *task, int rank, guint thread, gboolean erred)
+{
+  DmpiSchedStreamEntry *e = &sched->stream[sched->stream_seq % DMPI_SCHED_STREAM_MAX];
+
+  e->seq = ++sched->stream_seq;
+  e->id = task->id;
+  e->rank = rank;
+  e->thread = thread;
+  e->function = task->function;
+  e->start = task->start;
+  e->stop = task->stop;
+  e->erred = erred;
+}
+
+void
+dmpi_sched_worker_heartbeat (DmpiSched *sched, int rank, guint executing, guint64 stored_bytes,
+                             guint64 rss, double cpu_seconds, double now)
+{
+  DmpiSchedWorker *worker = dmpi_sched_get_worker (sched, rank);
+
+  if (worker == NULL)
+    return;
+  if (worker->last_heartbeat > 0 && now > worker->last_heartbeat)
+    worker->cpu_percent = MAX (0.0, 100.0 * (cpu_seconds - worker->cpu_seconds) / (now - worker->last_heartbeat));
+  worker->executing = executing;
+  worker->stored_bytes = stored_bytes;
+  worker->rss = rss;
+  worker->cpu_seconds = cpu_seconds;
+  worker->last_heartbeat = now;
 }
 
 guint
@@ -183,19 +277,12 @@ dmpi_sched_worker_slots (DmpiSched *sched, const DmpiSchedWorker *worker)
   return worker->nthreads * (guint) per_thread;
 }
 
-static void learn_duration (DmpiSched *sched, const char *function, double seconds)
+static void learn_duration (DmpiSched *sched, DmpiSchedFunction *fn, double seconds)
 {
   if (!(seconds >= 0))
     return;
-  double *d = g_hash_table_lookup (sched->durations, function);
-  if (d == NULL)
-    {
-      d = g_new (double, 1);
-      *d = seconds;
-      g_hash_table_insert (sched->durations, (gpointer) function, d);
-    }
-  else
-    *d = 0.9 * *d + 0.1 * seconds;
+  fn->duration = fn->duration < 0 ? seconds : 0.9 * fn->duration + 0.1 * seconds;
+  fn->busy_seconds += seconds;
   sched->mean_duration = sched->mean_duration < 0 ? seconds : 0.95 * sched->mean_duration + 0.05 * seconds;
 }
 
@@ -457,9 +544,11 @@ mark_erred (DmpiSched *sched, DmpiSchedTask *task, guint code, char *message)
             d->error = g_strdup_printf ("task '%s' (function %s) not run: dependency '%s' failed: %s",
                                         d->key, d->function, t->key, task->error);
             /* Moved out of waiting at once so it is not queued twice. */
-            sched->stats.n_by_state[d->state]--;
-            d->state = DMPI_TASK_RELEASED;
-            sched->stats.n_by_state[d->state]++;
+            if (d->state == DMPI_TASK_QUEUED)
+              g_queue_remove (&sched->queued, d);
+            else if (d->state == DMPI_TASK_NO_WORKER)
+              g_queue_remove (&sched->no_worker, d);
+            set_state (sched, d, DMPI_TASK_RELEASED);
             g_queue_push_tail (&todo, d);
           }
       g_clear_pointer (&t->args, g_free);
@@ -484,7 +573,7 @@ processing_task (DmpiSched *sched, int rank, guint64 id, DmpiSchedWorker **worke
 }
 
 void
-dmpi_sched_task_finished (DmpiSched *sched, int rank, guint64 id, guint64 nbytes,
+dmpi_sched_task_finished (DmpiSched *sched, int rank, guint thread, guint64 id, guint64 nbytes,
                           double start, double stop)
 {
   DmpiSchedWorker *worker;
@@ -497,10 +586,11 @@ dmpi_sched_task_finished (DmpiSched *sched, int rank, guint64 id, guint64 nbytes
       push_action (sched, &action);
       return;
     }
-  learn_duration (sched, task->function, stop - start);
+  learn_duration (sched, task->fn, stop - start);
   worker->busy_seconds += MAX (stop - start, 0.0);
   task->start = start;
   task->stop = stop;
+  record_run (sched, task, rank, thread, FALSE);
   set_state (sched, task, DMPI_TASK_MEMORY);
   sched->stats.n_finished++;
   task->holder = rank;
@@ -525,7 +615,7 @@ dmpi_sched_task_finished (DmpiSched *sched, int rank, guint64 id, guint64 nbytes
 }
 
 void
-dmpi_sched_task_erred (DmpiSched *sched, int rank, guint64 id, guint error_code,
+dmpi_sched_task_erred (DmpiSched *sched, int rank, guint thread, guint64 id, guint error_code,
                        const char *message, double start, double stop)
 {
   DmpiSchedWorker *worker;
@@ -535,6 +625,18 @@ dmpi_sched_task_erred (DmpiSched *sched, int rank, guint64 id, guint error_code,
     return;
   task->start = start;
   task->stop = stop;
+  record_run (sched, task, rank, thread, TRUE);
+  task->fn->n_erred++;
+  DmpiSchedErrorEntry *e = g_new0 (DmpiSchedErrorEntry, 1);
+  e->seq = ++sched->error_seq;
+  e->key = g_strdup (task->key);
+  e->function = task->function;
+  e->rank = rank;
+  e->time = stop;
+  e->message = g_strdup (message);
+  if (sched->errors->len >= DMPI_SCHED_ERRORS_MAX)
+    g_ptr_array_remove_index (sched->errors, 0);
+  g_ptr_array_add (sched->errors, e);
   mark_erred (sched, task, error_code, g_strdup (message));
   if (unneeded (task))
     forget (sched, task);
@@ -668,6 +770,9 @@ dmpi_sched_submit (DmpiSched *sched, const DmpiSchedTaskSpec *specs, gsize n_spe
       task->id = s->id;
       task->key = g_strdup (s->key);
       task->function = g_intern_string (s->function);
+      task->fn = function_stats (sched, task->function);
+      task->fn->n_total++;
+      task->fn->n_by_state[DMPI_TASK_RELEASED]++;
       task->args_type = g_intern_string (s->args_type != NULL ? s->args_type : "()");
       if (s->args_size > 0)
         task->args = memcpy (g_malloc (s->args_size), s->args, s->args_size);
@@ -738,6 +843,9 @@ dmpi_sched_data_added (DmpiSched *sched, int rank, guint64 id, const char *key, 
   task->id = id;
   task->key = g_strdup (key);
   task->function = g_intern_static_string ("scatter");
+  task->fn = function_stats (sched, task->function);
+  task->fn->n_total++;
+  task->fn->n_by_state[DMPI_TASK_MEMORY]++;
   task->state = DMPI_TASK_MEMORY;
   task->worker = -1;
   task->holder = rank;

@@ -26,11 +26,23 @@ typedef enum {
 
 const char *dmpi_task_state_name (DmpiTaskState state);
 
+/* What the scheduler knows of one task function (per-function progress,
+ * learned durations). */
+typedef struct {
+  const char *name;                         /* interned */
+  guint64     n_by_state[DMPI_TASK_N_STATES];
+  guint64     n_total;                      /* ever submitted */
+  guint64     n_erred;                      /* failed by itself, not through a dependency */
+  double      duration;                     /* moving average, seconds; < 0 unknown */
+  double      busy_seconds;
+} DmpiSchedFunction;
+
 typedef struct _DmpiSchedTask DmpiSchedTask;
 struct _DmpiSchedTask {
   guint64         id;
   char           *key;
   const char     *function;        /* interned */
+  DmpiSchedFunction *fn;
   const char     *args_type;       /* interned GVariant type string */
   guint8         *args;            /* serialised, kept to forward to the worker; NULL once sent */
   gsize           args_size;
@@ -88,7 +100,35 @@ typedef struct {
   guint64 n_done;
   double  busy_seconds;
   gboolean alive;
+  /* From its heartbeats. */
+  guint   executing;
+  guint64 stored_bytes;
+  guint64 rss;
+  double  cpu_seconds;
+  double  cpu_percent;      /* over the last heartbeat interval */
+  double  last_heartbeat;   /* event time, seconds */
 } DmpiSchedWorker;
+
+/* One finished or failed run, for the task stream. */
+typedef struct {
+  guint64     seq;
+  guint64     id;
+  int         rank;
+  guint       thread;
+  const char *function;     /* interned */
+  double      start, stop;
+  gboolean    erred;
+} DmpiSchedStreamEntry;
+
+/* A task that failed by itself, for the list of recent errors. */
+typedef struct {
+  guint64 seq;
+  char   *key;
+  const char *function;
+  int     rank;
+  double  time;
+  char   *message;
+} DmpiSchedErrorEntry;
 
 typedef struct {
   guint64 n_tasks;          /* known, not forgotten */
@@ -109,10 +149,12 @@ void     dmpi_sched_add_worker    (DmpiSched *sched, int rank, const char *host,
 void     dmpi_sched_remove_worker (DmpiSched *sched, int rank, const char *reason);
 gboolean dmpi_sched_submit        (DmpiSched *sched, const DmpiSchedTaskSpec *specs, gsize n_specs,
                                    GError **error);
-void     dmpi_sched_task_finished (DmpiSched *sched, int rank, guint64 id, guint64 nbytes,
+void     dmpi_sched_task_finished (DmpiSched *sched, int rank, guint thread, guint64 id, guint64 nbytes,
                                    double start, double stop);
-void     dmpi_sched_task_erred    (DmpiSched *sched, int rank, guint64 id, guint error_code,
+void     dmpi_sched_task_erred    (DmpiSched *sched, int rank, guint thread, guint64 id, guint error_code,
                                    const char *message, double start, double stop);
+void     dmpi_sched_worker_heartbeat (DmpiSched *sched, int rank, guint executing, guint64 stored_bytes,
+                                      guint64 rss, double cpu_seconds, double now);
 void     dmpi_sched_data_added    (DmpiSched *sched, int rank, guint64 id, const char *key,
                                    guint64 nbytes);
 void     dmpi_sched_release       (DmpiSched *sched, const guint64 *ids, gsize n_ids);
@@ -130,5 +172,14 @@ void             dmpi_sched_get_stats   (DmpiSched *sched, DmpiSchedStats *stats
 double           dmpi_sched_get_duration_estimate (DmpiSched *sched, const char *function);
 /* How many tasks a worker may have sent to it at once (saturation). */
 guint            dmpi_sched_worker_slots (DmpiSched *sched, const DmpiSchedWorker *worker);
+/* Per-function records, in the order functions were first seen (borrowed). */
+GPtrArray       *dmpi_sched_list_functions (DmpiSched *sched);
+/* Task-stream entries with seq > @after, oldest first, at most @max; the
+ * buffer keeps the last DMPI_SCHED_STREAM_MAX. Returns how many were copied. */
+#define DMPI_SCHED_STREAM_MAX 20000
+gsize            dmpi_sched_read_stream (DmpiSched *sched, guint64 after, DmpiSchedStreamEntry *out, gsize max);
+/* The last DMPI_SCHED_ERRORS_MAX failures, oldest first (borrowed). */
+#define DMPI_SCHED_ERRORS_MAX 100
+GPtrArray       *dmpi_sched_list_errors (DmpiSched *sched);
 
 G_END_DECLS

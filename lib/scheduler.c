@@ -275,9 +275,11 @@ on_finished (Scheduler *s, int src, GVariant *msg)
   for (gsize i = 0; i < batch.n; i++)
     {
       if (batch.states[i] == DMPI_STATE_MEMORY)
-        dmpi_sched_task_finished (s->sched, src, batch.ids[i], batch.nbytes[i], batch.starts[i], batch.stops[i]);
+        dmpi_sched_task_finished (s->sched, src, batch.ranks[i], batch.ids[i], batch.nbytes[i], batch.starts[i],
+                                  batch.stops[i]);
       else
-        dmpi_sched_task_erred (s->sched, src, batch.ids[i], batch.codes[i], dmpi_result_batch_message (&batch, i),
+        dmpi_sched_task_erred (s->sched, src, batch.ranks[i], batch.ids[i], batch.codes[i],
+                               dmpi_result_batch_message (&batch, i),
                                batch.starts[i], batch.stops[i]);
     }
   dmpi_result_batch_clear (&batch);
@@ -452,7 +454,14 @@ on_message (DmpiTransport *transport, int src, guint32 kind, GBytes *payload, gp
         on_module_loaded (s, src, msg);
       break;
     case DMPI_MSG_HEARTBEAT:
-      ok = from_worker;
+      if ((ok = from_worker))
+        {
+          guint32 executing;
+          guint64 stored, rss;
+          double cpu;
+          g_variant_get (msg, "(uttd)", &executing, &stored, &rss, &cpu);
+          dmpi_sched_worker_heartbeat (s->sched, src, executing, stored, rss, cpu, dmpi_now ());
+        }
       break;
     case DMPI_MSG_SHUTDOWN:
       if ((ok = from_client))

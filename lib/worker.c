@@ -41,6 +41,7 @@ typedef struct {
   GVariant *result;
   GError *error;
   double start, stop;
+  guint thread;          /* which compute thread ran it, from 0 */
 } WTask;
 
 /* A fetch in flight: the tasks waiting for one id. */
@@ -117,6 +118,12 @@ run_task (gpointer data, gpointer user_data)
     .n_deps = task->n_deps,
   };
 
+  /* Compute threads number themselves in the order they first run a task. */
+  static gint n_threads_seen;
+  static __thread guint thread_index;
+  if (thread_index == 0)
+    thread_index = (guint) g_atomic_int_add (&n_threads_seen, 1) + 1;
+  task->thread = thread_index - 1;
   task->start = dmpi_now ();
   if (dmpi_task_run (&view, task->func, &task->error))
     task->result = g_steal_pointer (&view.result);
@@ -152,7 +159,7 @@ finish_batch_add (Worker *w, WTask *task)
       *key = task->id;
       g_hash_table_replace (w->store, key, stored);
       w->stored_bytes += nbytes;
-      dmpi_result_batch_builder_add (w->finished, task->id, DMPI_STATE_MEMORY, 0, nbytes, (guint32) w->rank, NULL,
+      dmpi_result_batch_builder_add (w->finished, task->id, DMPI_STATE_MEMORY, 0, nbytes, task->thread, NULL,
                                      task->start, task->stop);
     }
   else
@@ -160,7 +167,7 @@ finish_batch_add (Worker *w, WTask *task)
       g_autofree char *message = describe_failure (w, task, task->error);
       dmpi_result_batch_builder_add (w->finished, task->id, DMPI_STATE_ERRED,
                                      (guint32) (task->error->domain == DMPI_ERROR ? task->error->code : DMPI_ERROR_TASK_FAILED),
-                                     0, (guint32) w->rank, message, task->start, task->stop);
+                                     0, task->thread, message, task->start, task->stop);
     }
 }
 

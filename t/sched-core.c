@@ -71,7 +71,7 @@ test_chain (Fixture *f, gconstpointer data)
   g_assert_cmpint (dmpi_sched_lookup (f->sched, 2)->state, ==, DMPI_TASK_WAITING);
   dmpi_sched_clear_actions (f->sched);
 
-  dmpi_sched_task_finished (f->sched, 2, 1, 8, 0.0, 0.001);
+  dmpi_sched_task_finished (f->sched, 2, 0, 1, 8, 0.0, 0.001);
   const DmpiSchedAction *report = find (f->sched, DMPI_ACTION_REPORT, 1);
   g_assert_nonnull (report);
   g_assert_cmpint (report->state, ==, DMPI_TASK_MEMORY);
@@ -81,7 +81,7 @@ test_chain (Fixture *f, gconstpointer data)
   g_assert_cmpuint (compute->task->n_deps, ==, 1);
   g_assert_cmpint (compute->task->deps[0]->holder, ==, 2);
   dmpi_sched_clear_actions (f->sched);
-  dmpi_sched_task_finished (f->sched, 2, 2, 8, 0.001, 0.002);
+  dmpi_sched_task_finished (f->sched, 2, 0, 2, 8, 0.001, 0.002);
   g_assert_cmpint (dmpi_sched_lookup (f->sched, 2)->state, ==, DMPI_TASK_MEMORY);
   DmpiSchedStats stats;
   dmpi_sched_get_stats (f->sched, &stats);
@@ -102,8 +102,8 @@ test_locality (Fixture *f, gconstpointer data)
   g_assert_cmpint (c1->worker, !=, c2->worker);     /* spread over idle workers */
   int big = c2->worker;
   dmpi_sched_clear_actions (f->sched);
-  dmpi_sched_task_finished (f->sched, big == 2 ? 3 : 2, 1, 10, 0, 0.001);
-  dmpi_sched_task_finished (f->sched, big, 2, 100 << 20, 0, 0.001);
+  dmpi_sched_task_finished (f->sched, big == 2 ? 3 : 2, 0, 1, 10, 0, 0.001);
+  dmpi_sched_task_finished (f->sched, big, 0, 2, 100 << 20, 0, 0.001);
   dmpi_sched_clear_actions (f->sched);
   guint64 deps[] = { 1, 2 };
   submit (f->sched, 3, "sum", deps, 2);
@@ -122,7 +122,7 @@ test_error_propagates (Fixture *f, gconstpointer data)
   guint64 d2[] = { 2 };
   submit (f->sched, 3, "inc", d2, 1);
   dmpi_sched_clear_actions (f->sched);
-  dmpi_sched_task_erred (f->sched, 2, 1, DMPI_ERROR_TASK_FAILED, "task 'fail-1' (function fail) failed: boom", 0, 0);
+  dmpi_sched_task_erred (f->sched, 2, 0, 1, DMPI_ERROR_TASK_FAILED, "task 'fail-1' (function fail) failed: boom", 0, 0);
   const DmpiSchedAction *r1 = find (f->sched, DMPI_ACTION_REPORT, 1);
   const DmpiSchedAction *r3 = find (f->sched, DMPI_ACTION_REPORT, 3);
   g_assert_nonnull (r1);
@@ -191,14 +191,14 @@ test_release_frees (Fixture *f, gconstpointer data)
   submit (f->sched, 1, "inc", NULL, 0);
   guint64 d1[] = { 1 };
   submit (f->sched, 2, "inc", d1, 1);
-  dmpi_sched_task_finished (f->sched, 2, 1, 8, 0, 0);
+  dmpi_sched_task_finished (f->sched, 2, 0, 1, 8, 0, 0);
   dmpi_sched_clear_actions (f->sched);
   /* The client lets go of 1: its dependent still needs it. */
   guint64 one = 1;
   dmpi_sched_release (f->sched, &one, 1);
   g_assert_cmpuint (take (f->sched, DMPI_ACTION_FREE, 2), ==, 0);
   /* Once the dependent is done, 1 goes. */
-  dmpi_sched_task_finished (f->sched, 2, 2, 8, 0, 0);
+  dmpi_sched_task_finished (f->sched, 2, 0, 2, 8, 0, 0);
   g_assert_nonnull (find (f->sched, DMPI_ACTION_FREE, 1));
   g_assert_null (dmpi_sched_lookup (f->sched, 1));
   dmpi_sched_clear_actions (f->sched);
@@ -262,10 +262,58 @@ test_stale_finish_ignored (Fixture *f, gconstpointer data)
   int on = find (f->sched, DMPI_ACTION_COMPUTE, 1)->worker;
   dmpi_sched_clear_actions (f->sched);
   /* A worker reporting a task it was never given changes nothing. */
-  dmpi_sched_task_finished (f->sched, on == 2 ? 3 : 2, 1, 8, 0, 0);
+  dmpi_sched_task_finished (f->sched, on == 2 ? 3 : 2, 0, 1, 8, 0, 0);
   g_assert_cmpint (dmpi_sched_lookup (f->sched, 1)->state, ==, DMPI_TASK_PROCESSING);
-  dmpi_sched_task_finished (f->sched, 9, 12345, 8, 0, 0);
+  dmpi_sched_task_finished (f->sched, 9, 0, 12345, 8, 0, 0);
   dmpi_sched_clear_actions (f->sched);
+}
+
+/* What the dashboard reads: per-function progress, the task stream, errors,
+ * worker metrics. */
+static void
+test_queries (Fixture *f, gconstpointer data)
+{
+  dmpi_sched_add_worker (f->sched, 2, "a", 2, 0);
+  submit (f->sched, 1, "inc", NULL, 0);
+  submit (f->sched, 2, "inc", NULL, 0);
+  submit (f->sched, 3, "fail", NULL, 0);
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_task_finished (f->sched, 2, 1, 1, 8, 10.0, 10.5);
+  dmpi_sched_task_erred (f->sched, 2, 0, 3, DMPI_ERROR_TASK_FAILED, "task 'fail-3' failed: boom", 10.0, 11.0);
+  dmpi_sched_clear_actions (f->sched);
+
+  GPtrArray *functions = dmpi_sched_list_functions (f->sched);
+  g_assert_cmpuint (functions->len, ==, 2);
+  DmpiSchedFunction *inc = g_ptr_array_index (functions, 0);
+  g_assert_cmpstr (inc->name, ==, "inc");
+  g_assert_cmpuint (inc->n_total, ==, 2);
+  g_assert_cmpuint (inc->n_by_state[DMPI_TASK_MEMORY], ==, 1);
+  g_assert_cmpuint (inc->n_by_state[DMPI_TASK_PROCESSING], ==, 1);
+  g_assert_cmpfloat_with_epsilon (inc->duration, 0.5, 1e-9);
+  DmpiSchedFunction *fail = g_ptr_array_index (functions, 1);
+  g_assert_cmpuint (fail->n_by_state[DMPI_TASK_ERRED], ==, 1);
+  g_assert_cmpuint (fail->n_erred, ==, 1);
+
+  DmpiSchedStreamEntry stream[8];
+  gsize n = dmpi_sched_read_stream (f->sched, 0, stream, G_N_ELEMENTS (stream));
+  g_assert_cmpuint (n, ==, 2);
+  g_assert_cmpuint (stream[0].id, ==, 1);
+  g_assert_cmpuint (stream[0].thread, ==, 1);
+  g_assert_false (stream[0].erred);
+  g_assert_true (stream[1].erred);
+  g_assert_cmpuint (dmpi_sched_read_stream (f->sched, stream[1].seq, stream, 8), ==, 0);
+
+  GPtrArray *errors = dmpi_sched_list_errors (f->sched);
+  g_assert_cmpuint (errors->len, ==, 1);
+  DmpiSchedErrorEntry *e = g_ptr_array_index (errors, 0);
+  g_assert_cmpstr (e->key, ==, "fail-3");
+  g_assert_nonnull (strstr (e->message, "boom"));
+
+  dmpi_sched_worker_heartbeat (f->sched, 2, 1, 100, 1 << 20, 1.0, 100.0);
+  dmpi_sched_worker_heartbeat (f->sched, 2, 1, 200, 1 << 20, 2.0, 102.0);
+  DmpiSchedWorker *w = dmpi_sched_get_worker (f->sched, 2);
+  g_assert_cmpuint (w->stored_bytes, ==, 200);
+  g_assert_cmpfloat_with_epsilon (w->cpu_percent, 50.0, 1e-9);
 }
 
 int
@@ -282,5 +330,6 @@ main (int argc, char **argv)
   ADD ("/sched-core/no-worker", test_no_worker);
   ADD ("/sched-core/worker-lost", test_worker_lost);
   ADD ("/sched-core/stale-finish-ignored", test_stale_finish_ignored);
+  ADD ("/sched-core/queries", test_queries);
   return g_test_run ();
 }
