@@ -11,11 +11,17 @@
 int
 main (int argc, char **argv)
 {
-  g_autofree char *log_level = NULL;
+  g_autofree char *log_level = NULL, *dashboard_address = NULL, *performance_report = NULL;
   gboolean version = FALSE;
   GOptionEntry entries[] = {
     { "log-level", 0, 0, G_OPTION_ARG_STRING, &log_level,
       "How much to log: error, warning, info or debug (default: $DASK_MPI_LOG_LEVEL, else info)", "LEVEL" },
+    { "dashboard-address", 0, 0, G_OPTION_ARG_STRING, &dashboard_address,
+      "Where the dashboard listens: HOST:PORT, :PORT (port 0: any free port) or none "
+      "(default: $DASK_MPI_DASHBOARD_ADDRESS, else :8787)", "ADDRESS" },
+    { "performance-report", 0, 0, G_OPTION_ARG_FILENAME, &performance_report,
+      "Write a self-contained HTML performance report to FILE at shutdown "
+      "(default: $DASK_MPI_PERFORMANCE_REPORT)", "FILE" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL }
   };
@@ -37,6 +43,10 @@ main (int argc, char **argv)
       printf ("dask-mpi-scheduler %s\n", PACKAGE_VERSION);
       return 0;
     }
-  DmpiSchedulerOptions options = { .log_level = log_level };
+  DmpiSchedulerOptions options = {
+    .log_level = log_level,
+    .dashboard_address = dashboard_address,
+    .performance_report = performance_report,
+  };
   return dmpi_scheduler_run (&options);
 }

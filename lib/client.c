@@ -159,11 +159,13 @@ on_message (DmpiTransport *transport, int src, guint32 kind, GBytes *payload, gp
     case DMPI_MSG_WELCOME:
       if ((ok = from_scheduler))
         {
-          const char *why;
-          g_variant_get (msg, "(u&s)", NULL, &why);
+          const char *why, *dashboard;
+          g_variant_get (msg, "(u&s&s)", NULL, &why, &dashboard);
           c->welcomed = TRUE;
           if (*why != '\0')
             c->refused = g_strdup (why);
+          if (*dashboard != '\0')
+            c->dashboard = g_strdup (dashboard);
         }
       break;
     case DMPI_MSG_WORKERS:
@@ -316,6 +318,9 @@ dmpi_client_new (int *argc, char ***argv, GError **error)
       dmpi_client_unref (c);
       return NULL;
     }
+  /* Users look for this line in rank 1's log. */
+  if (c->dashboard != NULL)
+    g_print ("Dask dashboard on %s\n", c->dashboard);
   return c;
 }
 

@@ -15,7 +15,7 @@ typedef struct {
 
 static const KindInfo kinds[DMPI_MSG_N_KINDS] = {
   [DMPI_MSG_HELLO]         = { "hello",         "(uusut)",       4096 },
-  [DMPI_MSG_WELCOME]       = { "welcome",       "(us)",          4096 },
+  [DMPI_MSG_WELCOME]       = { "welcome",       "(uss)",         4096 },
   [DMPI_MSG_WORKERS]       = { "workers",       "a(usut)",       CONTROL_MAX },
   [DMPI_MSG_SUBMIT]        = { "submit",        DMPI_TASK_BATCH_TYPE,   DATA_MAX },
   [DMPI_MSG_REPORT]        = { "report",        DMPI_RESULT_BATCH_TYPE, CONTROL_MAX },

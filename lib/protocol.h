@@ -36,7 +36,7 @@ typedef enum {
 typedef enum {
   /*                          direction                  type */
   DMPI_MSG_HELLO = 1,      /* worker|client → scheduler: (uusut)  version, role, host, nthreads, memory_limit */
-  DMPI_MSG_WELCOME,        /* scheduler → worker|client: (us)     version, message ("" when accepted) */
+  DMPI_MSG_WELCOME,        /* scheduler → worker|client: (uss)    version, message ("" when accepted), dashboard HOST:PORT ("" if none) */
   DMPI_MSG_WORKERS,        /* scheduler → client:        a(usut)  rank, host, nthreads, memory_limit */
   /* The task and result lists are in columns: see batch.h. */
   DMPI_MSG_SUBMIT,         /* client → scheduler:        task batch: id, key, function, args, dependency ids */

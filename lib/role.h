@@ -17,7 +17,9 @@ const char *dmpi_hostname      (void);
 double      dmpi_now           (void);
 
 typedef struct {
-  const char *log_level;       /* NULL: the environment's or info */
+  const char *log_level;           /* NULL: the environment's or info */
+  const char *dashboard_address;   /* NULL: DASK_MPI_DASHBOARD_ADDRESS or ":8787"; "none": no dashboard */
+  const char *performance_report;  /* NULL: DASK_MPI_PERFORMANCE_REPORT or none */
 } DmpiSchedulerOptions;
 
 typedef struct {

@@ -10,6 +10,7 @@
 #include "batch.h"
 #include "transport.h"
 #include "log.h"
+#include "dashboard.h"
 #include "dmpi-error.h"
 
 #define CLIENT_RANK 1
@@ -43,6 +44,7 @@ typedef struct {
   int exit_status;
   GHashTable *goodbyes;
   GSource *shutdown_timeout;
+  DmpiDashboard *dashboard;
 } Scheduler;
 
 static void
@@ -194,7 +196,7 @@ on_hello (Scheduler *s, int src, GVariant *msg)
       g_autofree char *why = g_strdup_printf ("protocol version %u is not the scheduler's %u: install the same dask-mpi on every node",
                                               version, DMPI_PROTOCOL_VERSION);
       g_warning ("rank %d (%s) refused: %s", src, host, why);
-      dmpi_msg_send (s->transport, src, DMPI_MSG_WELCOME, g_variant_new ("(us)", DMPI_PROTOCOL_VERSION, why));
+      dmpi_msg_send (s->transport, src, DMPI_MSG_WELCOME, g_variant_new ("(uss)", DMPI_PROTOCOL_VERSION, why, ""));
       return;
     }
   gboolean expected = (src == CLIENT_RANK && role == DMPI_ROLE_CLIENT) || (src >= 2 && role == DMPI_ROLE_WORKER);
@@ -204,7 +206,9 @@ on_hello (Scheduler *s, int src, GVariant *msg)
                  src, host, dmpi_role_name (role));
       return;
     }
-  dmpi_msg_send (s->transport, src, DMPI_MSG_WELCOME, g_variant_new ("(us)", DMPI_PROTOCOL_VERSION, ""));
+  dmpi_msg_send (s->transport, src, DMPI_MSG_WELCOME,
+                 g_variant_new ("(uss)", DMPI_PROTOCOL_VERSION, "",
+                                s->dashboard != NULL ? dmpi_dashboard_get_address (s->dashboard) : ""));
   if (role == DMPI_ROLE_CLIENT)
     {
       s->client_hello = TRUE;
@@ -526,6 +530,23 @@ dmpi_scheduler_run (const DmpiSchedulerOptions *options)
   s.report = dmpi_result_batch_builder_new ();
   s.free_ids = g_new0 (GArray *, s.size);
   s.transport = dmpi_transport_new (s.context, on_message, &s);
+  const char *dashboard = options->dashboard_address;
+  if (dashboard == NULL)
+    dashboard = g_getenv ("DASK_MPI_DASHBOARD_ADDRESS");
+  if (dashboard == NULL || *dashboard == '\0')
+    dashboard = ":8787";
+  if (g_strcmp0 (dashboard, "none") != 0)
+    {
+      g_autoptr(GError) dash_error = NULL;
+      s.dashboard = dmpi_dashboard_new (s.sched, s.context, dashboard, &dash_error);
+      if (s.dashboard != NULL)
+        g_message ("dashboard at http://%s/status", dmpi_dashboard_get_address (s.dashboard));
+      else
+        g_warning ("no dashboard: %s", dash_error->message);
+    }
+  const char *report = options->performance_report;
+  if (report == NULL)
+    report = g_getenv ("DASK_MPI_PERFORMANCE_REPORT");
   g_message ("scheduler on %s, rank 0 of %d: waiting for the client (rank 1) and %d worker%s",
              dmpi_hostname (), s.size, s.size - 2, s.size == 3 ? "" : "s");
 
@@ -543,6 +564,15 @@ dmpi_scheduler_run (const DmpiSchedulerOptions *options)
       g_source_destroy (s.shutdown_timeout);
       g_source_unref (s.shutdown_timeout);
     }
+  if (report != NULL && *report != '\0')
+    {
+      g_autoptr(GError) report_error = NULL;
+      if (dmpi_performance_report_write (s.sched, report, &report_error))
+        g_message ("performance report written to %s", report);
+      else
+        g_warning ("no performance report: %s", report_error->message);
+    }
+  g_clear_pointer (&s.dashboard, dmpi_dashboard_free);
   g_list_free_full (s.module_loads, (GDestroyNotify) module_load_free);
   dmpi_transport_free (s.transport);
   dmpi_transport_finalize_mpi ();

@@ -501,7 +501,7 @@ on_message (DmpiTransport *transport, int src, guint32 kind, GBytes *payload, gp
     case DMPI_MSG_WELCOME:
       {
         const char *why;
-        g_variant_get (msg, "(u&s)", NULL, &why);
+        g_variant_get (msg, "(u&s&s)", NULL, &why, NULL);
         if ((ok = from_scheduler) && *why != '\0')
           {
             g_critical ("the scheduler refused this worker: %s", why);

@@ -14,7 +14,7 @@ sample (guint32 kind)
   switch (kind)
     {
     case DMPI_MSG_HELLO: return g_variant_new ("(uusut)", 1u, 2u, "node-7", 4u, (guint64) 1 << 30);
-    case DMPI_MSG_WELCOME: return g_variant_new ("(us)", 1u, "");
+    case DMPI_MSG_WELCOME: return g_variant_new ("(uss)", 1u, "", "10.0.0.8:8787");
     case DMPI_MSG_SUBMIT:
     case DMPI_MSG_COMPUTE:
       {
