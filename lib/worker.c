@@ -11,10 +11,12 @@
 #include "log.h"
 #include "dmpi-error.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #define SCHEDULER_RANK 0
 #define HEARTBEAT_SECONDS 2
@@ -103,6 +105,64 @@ wtask_free (WTask *task)
   g_free (task);
 }
 
+/* ---- a task that crashes its worker ----
+ *
+ * The job dies with the worker (mpirun takes every rank down), so the worker
+ * says first which task did it: the compute thread keeps pointers to what it
+ * is running, and the signal handler writes them with write(2) only. */
+
+static __thread const char *volatile running_key;
+static __thread const char *volatile running_function;
+static char crash_prefix[512];
+
+static void
+write_str (const char *s)
+{
+  if (s != NULL)
+    {
+      ssize_t ignored = write (STDERR_FILENO, s, strlen (s));
+      (void) ignored;
+    }
+}
+
+static void
+on_fatal_signal (int sig)
+{
+  const char *name = sig == SIGSEGV ? "SIGSEGV" : sig == SIGBUS ? "SIGBUS" : sig == SIGFPE ? "SIGFPE"
+                   : sig == SIGILL ? "SIGILL" : sig == SIGABRT ? "SIGABRT" : "a fatal signal";
+
+  write_str (crash_prefix);
+  write_str (name);
+  if (running_key != NULL)
+    {
+      write_str (" while running task '");
+      write_str (running_key);
+      write_str ("' (function ");
+      write_str (running_function);
+      write_str (")");
+    }
+  else
+    write_str (" outside any task");
+  write_str ("\n");
+  signal (sig, SIG_DFL);
+  raise (sig);
+}
+
+static void
+install_crash_handler (int rank)
+{
+  static const int signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+  struct sigaction action = { 0 };
+
+  g_snprintf (crash_prefix, sizeof crash_prefix, "dask-mpi-worker rank %d on %s crashed with ", rank,
+              dmpi_hostname ());
+  action.sa_handler = on_fatal_signal;
+  sigemptyset (&action.sa_mask);
+  action.sa_flags = SA_RESETHAND;
+  for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
+    sigaction (signals[i], &action, NULL);
+}
+
 /* ---- compute threads ---- */
 
 static void
@@ -125,8 +185,11 @@ run_task (gpointer data, gpointer user_data)
     thread_index = (guint) g_atomic_int_add (&n_threads_seen, 1) + 1;
   task->thread = thread_index - 1;
   task->start = dmpi_now ();
+  running_function = task->function;
+  running_key = task->key;
   if (dmpi_task_run (&view, task->func, &task->error))
     task->result = g_steal_pointer (&view.result);
+  running_key = NULL;
   task->stop = dmpi_now ();
   g_async_queue_push (w->done, task);
   g_main_context_wakeup (w->context);
@@ -612,6 +675,7 @@ dmpi_worker_run (const DmpiWorkerOptions *options)
       dmpi_log_set_level (level);
     }
   w.rank = dmpi_transport_world_rank ();
+  install_crash_handler (w.rank);
   w.nthreads = options->nthreads > 0 ? options->nthreads : (guint) CLAMP (env_uint ("DASK_MPI_NTHREADS", 1), 1, 1024);
   w.memory_limit = options->memory_limit > 0 ? options->memory_limit : env_uint ("DASK_MPI_MEMORY_LIMIT", 0);
   w.context = g_main_context_new ();

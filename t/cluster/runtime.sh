@@ -6,7 +6,7 @@
 client=$top_builddir/t/cluster/test-client
 module=$top_builddir/contrib/examples/.libs/user-module.so
 mpirun=${DASK_MPI_MPIRUN:-mpirun}
-plan 30
+plan 34
 
 for n in 3 4 8; do
     run_mpi 120 "$DASK_MPI_RUN" -n $n "$client" compute x $((n - 2))
@@ -50,6 +50,14 @@ if [ -f "$module" ]; then
 else
     skip "the example module is not built" 1
 fi
+
+faults=$top_builddir/t/cluster/.libs/faults-module.so
+run_mpi 60 "$DASK_MPI_RUN" -n 4 "$client" crash "$faults" 2
+isnt "$RUN_STATUS" 0 "a task that crashes its worker: the job fails (status $RUN_STATUS)"
+ok "... naming the task, its function, the worker's rank and host" \
+    grep -q "dask-mpi-worker rank [0-9]* on .* crashed with SIGSEGV while running task 'crasher-1' (function crash)" "$RUN_ERR"
+ok "... within 10 s (took $RUN_ELAPSED s)" awk "BEGIN { exit !($RUN_ELAPSED < 10) }"
+is "$RUN_LEFTOVER" 0 "... and no process is left"
 
 run_mpi 60 "$mpirun" -n 1 "$DASK_MPI_SCHEDULER" : -n 1 "$client" compute
 isnt "$RUN_STATUS" 0 "a world of 2 ranks fails (status $RUN_STATUS)"

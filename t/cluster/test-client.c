@@ -172,6 +172,20 @@ mode_module (DmpiClient *client, const char *path)
   CHECK (gather_int (client, sq) == 49, "square from the module");
 }
 
+/* Load the faults module and run a task that crashes its worker. */
+static void
+mode_crash (DmpiClient *client, const char *path)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!dmpi_client_load_module (client, path, &error))
+    die ("load module", error);
+  g_autoptr(DmpiFuture) f = dmpi_client_submit_with_key (client, "crasher-1", "crash", NULL, NULL, 0, &error);
+  g_autoptr(GVariant) v = dmpi_client_gather_one (client, f, &error);
+  printf ("FAIL: the crashing task returned (%s)\n", error != NULL ? error->message : "a value");
+  failures++;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -196,6 +210,8 @@ main (int argc, char **argv)
     mode_fail (client);
   else if (strcmp (mode, "module") == 0 && argc > 2)
     mode_module (client, argv[2]);
+  else if (strcmp (mode, "crash") == 0 && argc > 2)
+    mode_crash (client, argv[2]);
   else if (strcmp (mode, "exit") == 0 && argc > 2)
     exit (atoi (argv[2]));
   else if (strcmp (mode, "abort") == 0)

@@ -1,0 +1,24 @@
+/* A user module whose tasks misbehave on purpose, for the fault tests. */
+#include "config.h"
+
+#include <signal.h>
+#include <stdlib.h>
+
+#include <daskmpi.h>
+#include <gmodule.h>
+
+G_MODULE_EXPORT gboolean dmpi_module_init (DmpiRegistry *registry, GError **error);
+
+static gboolean
+crash (DmpiTask *task, GError **error)
+{
+  raise (SIGSEGV);
+  return TRUE;
+}
+
+gboolean
+dmpi_module_init (DmpiRegistry *registry, GError **error)
+{
+  dmpi_registry_add (registry, "crash", crash);
+  return TRUE;
+}
