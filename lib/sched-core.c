@@ -258,7 +258,7 @@ dmpi_sched_worker_heartbeat (DmpiSched *sched, int rank, guint executing, guint6
 
   if (worker == NULL)
     return;
-  if (worker->last_heartbeat > 0 && now > worker->last_heartbeat)
+  if (worker->last_heartbeat > 0 && worker->cpu_seconds > 0 && now > worker->last_heartbeat)
     worker->cpu_percent = MAX (0.0, 100.0 * (cpu_seconds - worker->cpu_seconds) / (now - worker->last_heartbeat));
   worker->executing = executing;
   worker->stored_bytes = stored_bytes;
@@ -905,4 +905,21 @@ dmpi_sched_get_stats (DmpiSched *sched, DmpiSchedStats *stats)
 {
   *stats = sched->stats;
   stats->n_tasks = g_hash_table_size (sched->tasks);
+}
+
+/* For the dashboard: results in memory per holder rank. */
+void
+dmpi_sched_count_held (DmpiSched *sched, guint *counts, guint n_ranks)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  memset (counts, 0, n_ranks * sizeof *counts);
+  g_hash_table_iter_init (&iter, sched->tasks);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      const DmpiSchedTask *task = value;
+      if (task->state == DMPI_TASK_MEMORY && task->holder >= 0 && (guint) task->holder < n_ranks)
+        counts[task->holder]++;
+    }
 }

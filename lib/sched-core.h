@@ -182,4 +182,7 @@ gsize            dmpi_sched_read_stream (DmpiSched *sched, guint64 after, DmpiSc
 #define DMPI_SCHED_ERRORS_MAX 100
 GPtrArray       *dmpi_sched_list_errors (DmpiSched *sched);
 
+/* For the dashboard: @counts[r] = results in memory held by rank r, for r < @n_ranks. */
+void             dmpi_sched_count_held (DmpiSched *sched, guint *counts, guint n_ranks);
+
 G_END_DECLS

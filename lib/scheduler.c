@@ -15,6 +15,9 @@
 
 #define CLIENT_RANK 1
 #define GOODBYE_TIMEOUT_S 10
+/* A worker silent for this long (DASK_MPI_HEARTBEAT_TIMEOUT) is lost; it
+ * sends a heartbeat every 2 s even while its threads compute. */
+#define HEARTBEAT_TIMEOUT_S 60.0
 
 typedef struct {
   guint64 request;
@@ -45,6 +48,8 @@ typedef struct {
   GHashTable *goodbyes;
   GSource *shutdown_timeout;
   DmpiDashboard *dashboard;
+  double heartbeat_timeout;
+  GHashTable *lost;             /* ranks given up on */
 } Scheduler;
 
 static void
@@ -225,6 +230,7 @@ on_hello (Scheduler *s, int src, GVariant *msg)
         dmpi_msg_send (s->transport, src, DMPI_MSG_LOAD_MODULE,
                        g_variant_new ("(ts)", (guint64) 0, (const char *) g_ptr_array_index (s->modules, i)));
       dmpi_sched_add_worker (s->sched, src, host, nthreads, memory_limit);
+      dmpi_sched_worker_heartbeat (s->sched, src, 0, 0, 0, 0, dmpi_now ());
       drain_actions (s);
     }
   send_workers (s);
@@ -381,7 +387,8 @@ on_module_loaded (Scheduler *s, int src, GVariant *msg)
 static void
 maybe_quit (Scheduler *s)
 {
-  if (s->shutting_down && (int) g_hash_table_size (s->goodbyes) >= s->size - 2)
+  if (s->shutting_down
+      && (int) (g_hash_table_size (s->goodbyes) + g_hash_table_size (s->lost)) >= s->size - 2)
     g_main_loop_quit (s->loop);
 }
 
@@ -394,6 +401,30 @@ on_shutdown_timeout (gpointer user_data)
              s->size - 2, GOODBYE_TIMEOUT_S);
   g_main_loop_quit (s->loop);
   return G_SOURCE_REMOVE;
+}
+
+static gboolean
+check_heartbeats (gpointer user_data)
+{
+  Scheduler *s = user_data;
+  double now = dmpi_now ();
+  g_autoptr(GPtrArray) workers = dmpi_sched_list_workers (s->sched);
+
+  for (guint i = 0; i < workers->len; i++)
+    {
+      DmpiSchedWorker *w = g_ptr_array_index (workers, i);
+      if (w->last_heartbeat <= 0 || now - w->last_heartbeat < s->heartbeat_timeout)
+        continue;
+      g_autofree char *why = g_strdup_printf ("on %s stopped answering: no heartbeat for %.0f s", w->host,
+                                              now - w->last_heartbeat);
+      g_warning ("worker rank %d %s; its tasks and results are lost", w->rank, why);
+      g_hash_table_add (s->lost, GINT_TO_POINTER (w->rank));
+      dmpi_sched_remove_worker (s->sched, w->rank, why);
+    }
+  drain_actions (s);
+  if (workers->len > 0)
+    send_workers (s);
+  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -525,6 +556,17 @@ dmpi_scheduler_run (const DmpiSchedulerOptions *options)
   s.sched = dmpi_sched_new ();
   s.worker_hello = g_hash_table_new (NULL, NULL);
   s.goodbyes = g_hash_table_new (NULL, NULL);
+  s.lost = g_hash_table_new (NULL, NULL);
+  s.heartbeat_timeout = HEARTBEAT_TIMEOUT_S;
+  const char *timeout_env = g_getenv ("DASK_MPI_HEARTBEAT_TIMEOUT");
+  if (timeout_env != NULL && *timeout_env != '\0')
+    {
+      double t = g_ascii_strtod (timeout_env, NULL);
+      if (t > 0)
+        s.heartbeat_timeout = t;
+      else
+        g_warning ("ignoring DASK_MPI_HEARTBEAT_TIMEOUT=%s: not a positive number of seconds", timeout_env);
+    }
   s.modules = g_ptr_array_new_with_free_func (g_free);
   s.compute = g_new0 (DmpiTaskBatchBuilder *, s.size);
   s.report = dmpi_result_batch_builder_new ();
@@ -550,7 +592,14 @@ dmpi_scheduler_run (const DmpiSchedulerOptions *options)
   g_message ("scheduler on %s, rank 0 of %d: waiting for the client (rank 1) and %d worker%s",
              dmpi_hostname (), s.size, s.size - 2, s.size == 3 ? "" : "s");
 
+  GSource *heartbeats = g_timeout_source_new_seconds (1);
+  g_source_set_callback (heartbeats, check_heartbeats, &s, NULL);
+  g_source_attach (heartbeats, s.context);
+
   g_main_loop_run (s.loop);
+
+  g_source_destroy (heartbeats);
+  g_source_unref (heartbeats);
 
   flush_batches (&s);
   if (!dmpi_transport_flush (s.transport, 5.0))
@@ -575,7 +624,18 @@ dmpi_scheduler_run (const DmpiSchedulerOptions *options)
   g_clear_pointer (&s.dashboard, dmpi_dashboard_free);
   g_list_free_full (s.module_loads, (GDestroyNotify) module_load_free);
   dmpi_transport_free (s.transport);
-  dmpi_transport_finalize_mpi ();
+  /* MPI_Finalize waits for every rank; one that is stopped or hung would
+   * hold the job forever. Exiting without it makes mpirun end the job. */
+  int status = 0;
+  guint missing = (guint) (s.size - 2) - MIN ((guint) (s.size - 2), g_hash_table_size (s.goodbyes));
+  if (missing > 0)
+    {
+      g_warning ("%u worker%s did not say goodbye; exiting without MPI_Finalize so that mpirun ends them",
+                 missing, missing == 1 ? "" : "s");
+      status = 1;
+    }
+  else
+    dmpi_transport_finalize_mpi ();
   for (int rank = 0; rank < s.size; rank++)
     {
       g_clear_pointer (&s.compute[rank], dmpi_task_batch_builder_free);
@@ -588,8 +648,9 @@ dmpi_scheduler_run (const DmpiSchedulerOptions *options)
   g_ptr_array_unref (s.modules);
   g_hash_table_unref (s.worker_hello);
   g_hash_table_unref (s.goodbyes);
+  g_hash_table_unref (s.lost);
   g_main_loop_unref (s.loop);
   g_main_context_pop_thread_default (s.context);
   g_main_context_unref (s.context);
-  return 0;
+  return status;
 }

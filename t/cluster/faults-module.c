@@ -16,9 +16,18 @@ crash (DmpiTask *task, GError **error)
   return TRUE;
 }
 
+/* Stop the whole worker process, as a hung or SIGSTOPped rank would be. */
+static gboolean
+stop_self (DmpiTask *task, GError **error)
+{
+  raise (SIGSTOP);
+  return TRUE;
+}
+
 gboolean
 dmpi_module_init (DmpiRegistry *registry, GError **error)
 {
   dmpi_registry_add (registry, "crash", crash);
+  dmpi_registry_add (registry, "stop_self", stop_self);
   return TRUE;
 }

@@ -6,7 +6,7 @@
 client=$top_builddir/t/cluster/test-client
 module=$top_builddir/contrib/examples/.libs/user-module.so
 mpirun=${DASK_MPI_MPIRUN:-mpirun}
-plan 34
+plan 38
 
 for n in 3 4 8; do
     run_mpi 120 "$DASK_MPI_RUN" -n $n "$client" compute x $((n - 2))
@@ -57,6 +57,15 @@ isnt "$RUN_STATUS" 0 "a task that crashes its worker: the job fails (status $RUN
 ok "... naming the task, its function, the worker's rank and host" \
     grep -q "dask-mpi-worker rank [0-9]* on .* crashed with SIGSEGV while running task 'crasher-1' (function crash)" "$RUN_ERR"
 ok "... within 10 s (took $RUN_ELAPSED s)" awk "BEGIN { exit !($RUN_ELAPSED < 10) }"
+is "$RUN_LEFTOVER" 0 "... and no process is left"
+
+export DASK_MPI_HEARTBEAT_TIMEOUT=3
+run_mpi 60 "$DASK_MPI_RUN" -n 4 "$client" stall "$faults" 2
+unset DASK_MPI_HEARTBEAT_TIMEOUT
+ok "a worker that stops answering: the client's task fails naming it" \
+    grep -q "stall error: task 'staller-1' (function stop_self) lost: worker rank [0-9]* on .* stopped answering" "$RUN_OUT"
+isnt "$RUN_STATUS" 0 "... the job fails (status $RUN_STATUS)"
+ok "... within 20 s (took $RUN_ELAPSED s)" awk "BEGIN { exit !($RUN_ELAPSED < 20) }"
 is "$RUN_LEFTOVER" 0 "... and no process is left"
 
 run_mpi 60 "$mpirun" -n 1 "$DASK_MPI_SCHEDULER" : -n 1 "$client" compute

@@ -186,6 +186,21 @@ mode_crash (DmpiClient *client, const char *path)
   failures++;
 }
 
+/* A worker that stops answering: the task's future fails naming the worker. */
+static void
+mode_stall (DmpiClient *client, const char *path)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!dmpi_client_load_module (client, path, &error))
+    die ("load module", error);
+  g_autoptr(DmpiFuture) f = dmpi_client_submit_with_key (client, "staller-1", "stop_self", NULL, NULL, 0, &error);
+  g_autoptr(GVariant) v = dmpi_client_gather_one (client, f, &error);
+  CHECK (v == NULL && g_error_matches (error, DMPI_ERROR, DMPI_ERROR_WORKER_LOST), "WORKER_LOST");
+  if (error != NULL)
+    printf ("stall error: %s\n", error->message);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -210,6 +225,8 @@ main (int argc, char **argv)
     mode_fail (client);
   else if (strcmp (mode, "module") == 0 && argc > 2)
     mode_module (client, argv[2]);
+  else if (strcmp (mode, "stall") == 0 && argc > 2)
+    mode_stall (client, argv[2]);
   else if (strcmp (mode, "crash") == 0 && argc > 2)
     mode_crash (client, argv[2]);
   else if (strcmp (mode, "exit") == 0 && argc > 2)
