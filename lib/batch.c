@@ -120,6 +120,10 @@ dmpi_task_batch_builder_new (void)
   b->deps = g_array_new (FALSE, FALSE, sizeof (guint64));
   b->deps_end = g_array_new (FALSE, FALSE, sizeof (guint32));
   b->dep_ranks = g_array_new (FALSE, FALSE, sizeof (guint32));
+  b->priorities = g_array_new (FALSE, FALSE, sizeof (gint32));
+  b->retries = g_array_new (FALSE, FALSE, sizeof (guint32));
+  b->restrict_to = g_array_new (FALSE, FALSE, sizeof (guint32));
+  b->restrict_end = g_array_new (FALSE, FALSE, sizeof (guint32));
   return b;
 }
 
@@ -141,6 +145,10 @@ dmpi_task_batch_builder_free (DmpiTaskBatchBuilder *b)
   g_array_unref (b->deps);
   g_array_unref (b->deps_end);
   g_array_unref (b->dep_ranks);
+  g_array_unref (b->priorities);
+  g_array_unref (b->retries);
+  g_array_unref (b->restrict_to);
+  g_array_unref (b->restrict_end);
   g_free (b);
 }
 
@@ -173,6 +181,25 @@ dmpi_task_batch_builder_add (DmpiTaskBatchBuilder *b, guint64 id, const char *ke
   g_array_append_val (b->deps_end, end);
   if (dep_ranks != NULL)
     g_array_append_vals (b->dep_ranks, dep_ranks, n_deps);
+  gint32 priority = 0;
+  guint32 retries = 0;
+  g_array_append_val (b->priorities, priority);
+  g_array_append_val (b->retries, retries);
+  end = b->restrict_to->len;
+  g_array_append_val (b->restrict_end, end);
+}
+
+void
+dmpi_task_batch_builder_set_options (DmpiTaskBatchBuilder *b, gint32 priority, guint32 retries,
+                                     const guint32 *restrict_to, guint n_restrict)
+{
+  guint last = b->ids->len - 1;
+
+  g_return_if_fail (b->ids->len > 0);
+  g_array_index (b->priorities, gint32, last) = priority;
+  g_array_index (b->retries, guint32, last) = retries;
+  g_array_append_vals (b->restrict_to, restrict_to, n_restrict);
+  g_array_index (b->restrict_end, guint32, last) = b->restrict_to->len;
 }
 
 void
@@ -203,6 +230,10 @@ dmpi_task_batch_builder_end (DmpiTaskBatchBuilder *b)
     FIXED (b->deps, G_VARIANT_TYPE_UINT64),
     FIXED (b->deps_end, G_VARIANT_TYPE_UINT32),
     FIXED (b->dep_ranks, G_VARIANT_TYPE_UINT32),
+    FIXED (b->priorities, G_VARIANT_TYPE_INT32),
+    FIXED (b->retries, G_VARIANT_TYPE_UINT32),
+    FIXED (b->restrict_to, G_VARIANT_TYPE_UINT32),
+    FIXED (b->restrict_end, G_VARIANT_TYPE_UINT32),
   };
   GVariant *message = g_variant_new_tuple (children, G_N_ELEMENTS (children));
 
@@ -219,6 +250,10 @@ dmpi_task_batch_builder_end (DmpiTaskBatchBuilder *b)
   g_array_set_size (b->deps, 0);
   g_array_set_size (b->deps_end, 0);
   g_array_set_size (b->dep_ranks, 0);
+  g_array_set_size (b->priorities, 0);
+  g_array_set_size (b->retries, 0);
+  g_array_set_size (b->restrict_to, 0);
+  g_array_set_size (b->restrict_end, 0);
   return message;
 }
 
@@ -253,7 +288,7 @@ check_ends (const guint32 *end, gsize n, gsize limit)
 gboolean
 dmpi_task_batch_parse (DmpiTaskBatch *t, GVariant *message, GError **error)
 {
-  gsize n_keys_end, n_fof, n_tof, n_args_end, n_deps_end, n_ranks;
+  gsize n_keys_end, n_fof, n_tof, n_args_end, n_deps_end, n_ranks, n_prio, n_retries, n_restrict_end;
 
   memset (t, 0, sizeof *t);
   if (!g_variant_is_of_type (message, G_VARIANT_TYPE (DMPI_TASK_BATCH_TYPE)))
@@ -273,8 +308,13 @@ dmpi_task_batch_parse (DmpiTaskBatch *t, GVariant *message, GError **error)
   t->deps = child_array (message, 9, sizeof (guint64), &t->n_deps_total);
   t->deps_end = child_array (message, 10, sizeof (guint32), &n_deps_end);
   t->dep_ranks = child_array (message, 11, sizeof (guint32), &n_ranks);
+  t->priorities = child_array (message, 12, sizeof (gint32), &n_prio);
+  t->retries = child_array (message, 13, sizeof (guint32), &n_retries);
+  t->restrict_to = child_array (message, 14, sizeof (guint32), &t->n_restrict_total);
+  t->restrict_end = child_array (message, 15, sizeof (guint32), &n_restrict_end);
 
-  if (n_keys_end != t->n || n_fof != t->n || n_tof != t->n || n_args_end != t->n || n_deps_end != t->n)
+  if (n_keys_end != t->n || n_fof != t->n || n_tof != t->n || n_args_end != t->n || n_deps_end != t->n
+      || n_prio != t->n || n_retries != t->n || n_restrict_end != t->n)
     return bad (error, "columns of different lengths");
   if (n_ranks == 0)
     t->dep_ranks = NULL;
@@ -283,7 +323,9 @@ dmpi_task_batch_parse (DmpiTaskBatch *t, GVariant *message, GError **error)
   if (!check_str_column (t->keys, t->keys_len, t->keys_end, t->n, "key", error))
     return FALSE;
   if (!check_ends (t->args_end, t->n, t->args_len) || !check_ends (t->deps_end, t->n, t->n_deps_total)
-      || (t->n > 0 && (t->deps_end[t->n - 1] != t->n_deps_total || t->args_end[t->n - 1] != t->args_len)))
+      || !check_ends (t->restrict_end, t->n, t->n_restrict_total)
+      || (t->n > 0 && (t->deps_end[t->n - 1] != t->n_deps_total || t->args_end[t->n - 1] != t->args_len
+                       || t->restrict_end[t->n - 1] != t->n_restrict_total)))
     return bad (error, "offsets out of order or out of range");
   for (gsize i = 0; i < t->n; i++)
     if (t->function_of[i] >= t->n_functions || t->type_of[i] >= t->n_types)
@@ -362,6 +404,15 @@ dmpi_task_batch_deps (const DmpiTaskBatch *t, gsize i, guint *n_deps)
 
   *n_deps = (guint) (t->deps_end[i] - start);
   return t->deps + start;
+}
+
+const guint32 *
+dmpi_task_batch_restrict (const DmpiTaskBatch *t, gsize i, guint *n_ranks)
+{
+  gsize start = i == 0 ? 0 : t->restrict_end[i - 1];
+
+  *n_ranks = (guint) (t->restrict_end[i] - start);
+  return t->restrict_to + start;
 }
 
 const guint32 *

@@ -28,7 +28,11 @@ GVariant   *dmpi_str_column_ends  (DmpiStrColumn *column);   /* "au" */
 
 /* ---- tasks: submit (client → scheduler) and compute (scheduler → worker) ---- */
 
-#define DMPI_TASK_BATCH_TYPE "(atayauasauasauayauatauau)"
+/* ids, keys, key ends, function names, function of each, type strings, type
+ * of each, arguments, argument ends, dependencies, dependency ends, holder
+ * ranks of dependencies (compute only), priorities, retries, ranks each may
+ * run on, and their ends. */
+#define DMPI_TASK_BATCH_TYPE "(atayauasauasauayauatauauaiauauau)"
 
 typedef struct {
   GArray *ids;             /* guint64 */
@@ -44,6 +48,10 @@ typedef struct {
   GArray *deps;            /* guint64, all tasks' dependencies in a row */
   GArray *deps_end;        /* guint32 */
   GArray *dep_ranks;       /* guint32 per dependency (compute only; else empty) */
+  GArray *priorities;      /* gint32 */
+  GArray *retries;         /* guint32 */
+  GArray *restrict_to;     /* guint32 ranks, all tasks' in a row */
+  GArray *restrict_end;    /* guint32 */
 } DmpiTaskBatchBuilder;
 
 DmpiTaskBatchBuilder *dmpi_task_batch_builder_new  (void);
@@ -57,6 +65,9 @@ void  dmpi_task_batch_builder_add (DmpiTaskBatchBuilder *builder, guint64 id, co
 void  dmpi_task_batch_builder_add_variant (DmpiTaskBatchBuilder *builder, guint64 id, const char *key,
                                            const char *function, GVariant *args,
                                            const guint64 *deps, const guint32 *dep_ranks, guint n_deps);
+/* Options of the task added last (the defaults are 0, 0, any rank). */
+void  dmpi_task_batch_builder_set_options (DmpiTaskBatchBuilder *builder, gint32 priority, guint32 retries,
+                                           const guint32 *restrict_to, guint n_restrict);
 /* The message; the builder is empty again afterwards. */
 GVariant *dmpi_task_batch_builder_end (DmpiTaskBatchBuilder *builder);
 
@@ -80,6 +91,11 @@ typedef struct {
   gsize n_deps_total;
   const guint32 *deps_end;
   const guint32 *dep_ranks;  /* NULL in a submit */
+  const gint32 *priorities;
+  const guint32 *retries;
+  const guint32 *restrict_to;
+  gsize n_restrict_total;
+  const guint32 *restrict_end;
 } DmpiTaskBatch;
 
 /* Check everything; FALSE with a message naming what is wrong. */
@@ -93,6 +109,7 @@ gconstpointer dmpi_task_batch_args_data (const DmpiTaskBatch *batch, gsize i, gs
 GVariant   *dmpi_task_batch_args     (const DmpiTaskBatch *batch, gsize i, GError **error);
 const guint64 *dmpi_task_batch_deps  (const DmpiTaskBatch *batch, gsize i, guint *n_deps);
 const guint32 *dmpi_task_batch_dep_ranks (const DmpiTaskBatch *batch, gsize i);
+const guint32 *dmpi_task_batch_restrict  (const DmpiTaskBatch *batch, gsize i, guint *n_ranks);
 
 /* ---- results: finished (worker → scheduler) and report (scheduler → client) ---- */
 

@@ -541,6 +541,13 @@ dmpi_future_get_nbytes (DmpiFuture *future)
   return future->nbytes;
 }
 
+/* Who has it: the rank of the worker holding its result, or -1. */
+int
+dmpi_future_get_worker (DmpiFuture *future)
+{
+  return future->status == DMPI_FUTURE_FINISHED ? future->holder : -1;
+}
+
 /* ---- submitting ---- */
 
 gboolean
@@ -561,12 +568,17 @@ dmpi_client_flush (DmpiClient *client, GError **error)
 }
 
 DmpiFuture *
-dmpi_client_submit_with_key (DmpiClient *client, const char *key, const char *function, GVariant *args,
-                             DmpiFuture *const *deps, gsize n_deps, GError **error)
+dmpi_client_submit_full (DmpiClient *client, const char *function, GVariant *args,
+                         DmpiFuture *const *deps, gsize n_deps, const DmpiSubmitOptions *options,
+                         GError **error)
 {
   g_return_val_if_fail (client != NULL, NULL);
   g_return_val_if_fail (function != NULL, NULL);
   g_autoptr(GVariant) owned_args = args != NULL ? g_variant_ref_sink (args) : g_variant_ref_sink (g_variant_new ("()"));
+  const DmpiSubmitOptions defaults = { 0 };
+  if (options == NULL)
+    options = &defaults;
+  const char *key = options->key;
 
   if (!check_usable (client, error))
     return NULL;
@@ -574,6 +586,17 @@ dmpi_client_submit_with_key (DmpiClient *client, const char *key, const char *fu
     {
       g_set_error_literal (error, DMPI_ERROR, DMPI_ERROR_INVALID_GRAPH, "a task needs a function name and a non-empty key");
       return NULL;
+    }
+  g_autofree guint32 *ranks = g_new (guint32, MAX (options->n_workers, 1));
+  for (gsize i = 0; i < options->n_workers; i++)
+    {
+      if (options->workers[i] < 2)
+        {
+          g_set_error (error, DMPI_ERROR, DMPI_ERROR_INVALID_GRAPH,
+                       "a %s task restricted to rank %d: workers are ranks 2 and up", function, options->workers[i]);
+          return NULL;
+        }
+      ranks[i] = (guint32) options->workers[i];
     }
   g_autofree guint64 *dep_ids = g_new (guint64, MAX (n_deps, 1));
   for (gsize i = 0; i < n_deps; i++)
@@ -590,9 +613,21 @@ dmpi_client_submit_with_key (DmpiClient *client, const char *key, const char *fu
   dmpi_task_batch_builder_add (client->submit, f->id, f->key, function, g_variant_get_type_string (owned_args),
                                g_variant_get_data (owned_args), g_variant_get_size (owned_args), dep_ids, NULL,
                                (guint) n_deps);
+  if (options->priority != 0 || options->retries != 0 || options->n_workers > 0)
+    dmpi_task_batch_builder_set_options (client->submit, options->priority, options->retries, ranks,
+                                         (guint) options->n_workers);
   if (dmpi_task_batch_builder_len (client->submit) >= DMPI_BATCH_MAX)
     dmpi_client_flush (client, NULL);
   return f;
+}
+
+DmpiFuture *
+dmpi_client_submit_with_key (DmpiClient *client, const char *key, const char *function, GVariant *args,
+                             DmpiFuture *const *deps, gsize n_deps, GError **error)
+{
+  DmpiSubmitOptions options = { .key = key };
+
+  return dmpi_client_submit_full (client, function, args, deps, n_deps, &options, error);
 }
 
 DmpiFuture *
@@ -634,14 +669,113 @@ all_done (DmpiClient *c, gpointer data)
   return set->next == set->n;
 }
 
+static gboolean
+any_done (DmpiClient *c, gpointer data)
+{
+  WaitSet *set = data;
+  for (gsize i = 0; i < set->n; i++)
+    if (set->futures[i]->status != DMPI_FUTURE_PENDING)
+      return TRUE;
+  return set->n == 0;
+}
+
 gboolean
-dmpi_client_wait (DmpiClient *client, DmpiFuture *const *futures, gsize n_futures, double timeout_s, GError **error)
+dmpi_client_wait_full (DmpiClient *client, DmpiFuture *const *futures, gsize n_futures, double timeout_s,
+                       DmpiWaitMode mode, GError **error)
 {
   if (!dmpi_client_flush (client, error))
     return FALSE;
   WaitSet set = { futures, n_futures, 0 };
-  g_autofree char *what = g_strdup_printf ("%" G_GSIZE_FORMAT " task%s", n_futures, n_futures == 1 ? "" : "s");
-  return iterate_until (client, all_done, &set, timeout_s, what, error);
+  g_autofree char *what = g_strdup_printf ("%s%" G_GSIZE_FORMAT " task%s", mode == DMPI_WAIT_FIRST_COMPLETED ? "the first of " : "",
+                                           n_futures, n_futures == 1 ? "" : "s");
+  return iterate_until (client, mode == DMPI_WAIT_FIRST_COMPLETED ? any_done : all_done, &set, timeout_s, what, error);
+}
+
+gboolean
+dmpi_client_wait (DmpiClient *client, DmpiFuture *const *futures, gsize n_futures, double timeout_s, GError **error)
+{
+  return dmpi_client_wait_full (client, futures, n_futures, timeout_s, DMPI_WAIT_ALL_COMPLETED, error);
+}
+
+static void
+send_ids (DmpiClient *client, guint32 kind, DmpiFuture *const *futures, gsize n)
+{
+  g_autofree guint64 *ids = g_new (guint64, MAX (n, 1));
+  for (gsize i = 0; i < n; i++)
+    ids[i] = futures[i]->id;
+  dmpi_msg_send (client->transport, SCHEDULER_RANK, kind,
+                 g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, ids, n, sizeof (guint64)));
+}
+
+gboolean
+dmpi_client_cancel (DmpiClient *client, DmpiFuture *const *futures, gsize n_futures, GError **error)
+{
+  if (!dmpi_client_flush (client, error))
+    return FALSE;
+  for (gsize i = 0; i < n_futures; i++)
+    {
+      DmpiFuture *f = futures[i];
+      if (f->status != DMPI_FUTURE_PENDING)
+        continue;
+      f->status = DMPI_FUTURE_CANCELLED;
+      f->error = g_error_new (DMPI_ERROR, DMPI_ERROR_CANCELLED, "task '%s' was cancelled", f->key);
+    }
+  send_ids (client, DMPI_MSG_CANCEL, futures, n_futures);
+  return TRUE;
+}
+
+void
+dmpi_client_fire_and_forget (DmpiClient *client, DmpiFuture *future)
+{
+  if (client->shut_down || !dmpi_client_flush (client, NULL))
+    return;
+  send_ids (client, DMPI_MSG_KEEP, &future, 1);
+}
+
+struct _DmpiAsCompleted {
+  DmpiClient *client;
+  GPtrArray *pending;     /* of DmpiFuture*, refs */
+};
+
+DmpiAsCompleted *
+dmpi_as_completed_new (DmpiClient *client, DmpiFuture *const *futures, gsize n_futures)
+{
+  DmpiAsCompleted *iter = g_new0 (DmpiAsCompleted, 1);
+
+  iter->client = dmpi_client_ref (client);
+  iter->pending = g_ptr_array_new_with_free_func ((GDestroyNotify) dmpi_future_unref);
+  for (gsize i = 0; i < n_futures; i++)
+    g_ptr_array_add (iter->pending, dmpi_future_ref (futures[i]));
+  return iter;
+}
+
+/* The next future to finish (a new reference), in the order they finish;
+ * NULL with no error when all were returned, NULL with an error on timeout. */
+DmpiFuture *
+dmpi_as_completed_next (DmpiAsCompleted *iter, double timeout_s, GError **error)
+{
+  if (iter->pending->len == 0)
+    return NULL;
+  if (!dmpi_client_wait_full (iter->client, (DmpiFuture *const *) iter->pending->pdata, iter->pending->len,
+                              timeout_s, DMPI_WAIT_FIRST_COMPLETED, error))
+    return NULL;
+  for (guint i = 0; i < iter->pending->len; i++)
+    {
+      DmpiFuture *f = g_ptr_array_index (iter->pending, i);
+      if (f->status != DMPI_FUTURE_PENDING)
+        return g_ptr_array_steal_index (iter->pending, i);
+    }
+  g_return_val_if_reached (NULL);
+}
+
+void
+dmpi_as_completed_free (DmpiAsCompleted *iter)
+{
+  if (iter == NULL)
+    return;
+  g_ptr_array_unref (iter->pending);
+  dmpi_client_unref (iter->client);
+  g_free (iter);
 }
 
 static gboolean

@@ -39,6 +39,37 @@ typedef enum {
   DMPI_FUTURE_CANCELLED,
 } DmpiFutureStatus;
 
+/**
+ * DmpiSubmitOptions:
+ * @key: the task's key, unique among live tasks (%NULL: FUNCTION-N)
+ * @retries: how many times to run it again when it fails
+ * @priority: higher runs first among tasks ready at once (default 0); ties go
+ *   to the earlier submitted
+ * @workers: the ranks of the workers it may run on (%NULL: any)
+ * @n_workers: the length of @workers
+ *
+ * Options of dmpi_client_submit_full(). Zero-initialise it and set what you need.
+ */
+typedef struct {
+  const char *key;
+  guint       retries;
+  gint        priority;
+  const int  *workers;
+  gsize       n_workers;
+} DmpiSubmitOptions;
+
+typedef enum {
+  DMPI_WAIT_ALL_COMPLETED,
+  DMPI_WAIT_FIRST_COMPLETED,
+} DmpiWaitMode;
+
+/**
+ * DmpiAsCompleted:
+ *
+ * An iterator over futures in the order they finish (dmpi_as_completed_new()).
+ */
+typedef struct _DmpiAsCompleted DmpiAsCompleted;
+
 DmpiClient *dmpi_client_new               (int *argc, char ***argv, GError **error);
 DmpiClient *dmpi_client_ref               (DmpiClient *client);
 void        dmpi_client_unref             (DmpiClient *client);
@@ -57,12 +88,24 @@ DmpiFuture *dmpi_client_submit            (DmpiClient *client, const char *funct
 DmpiFuture *dmpi_client_submit_with_key   (DmpiClient *client, const char *key, const char *function,
                                            GVariant *args, DmpiFuture *const *deps, gsize n_deps,
                                            GError **error);
+DmpiFuture *dmpi_client_submit_full       (DmpiClient *client, const char *function, GVariant *args,
+                                           DmpiFuture *const *deps, gsize n_deps,
+                                           const DmpiSubmitOptions *options, GError **error);
 GPtrArray  *dmpi_client_map               (DmpiClient *client, const char *function,
                                            GVariant *const *args, gsize n_args, GError **error);
 gboolean    dmpi_client_flush             (DmpiClient *client, GError **error);
 
 gboolean    dmpi_client_wait              (DmpiClient *client, DmpiFuture *const *futures, gsize n_futures,
                                            double timeout_s, GError **error);
+gboolean    dmpi_client_wait_full         (DmpiClient *client, DmpiFuture *const *futures, gsize n_futures,
+                                           double timeout_s, DmpiWaitMode mode, GError **error);
+gboolean    dmpi_client_cancel            (DmpiClient *client, DmpiFuture *const *futures, gsize n_futures,
+                                           GError **error);
+void        dmpi_client_fire_and_forget   (DmpiClient *client, DmpiFuture *future);
+
+DmpiAsCompleted *dmpi_as_completed_new  (DmpiClient *client, DmpiFuture *const *futures, gsize n_futures);
+DmpiFuture      *dmpi_as_completed_next (DmpiAsCompleted *iter, double timeout_s, GError **error);
+void             dmpi_as_completed_free (DmpiAsCompleted *iter);
 GVariant   *dmpi_client_gather_one        (DmpiClient *client, DmpiFuture *future, GError **error);
 GPtrArray  *dmpi_client_gather            (DmpiClient *client, DmpiFuture *const *futures, gsize n_futures,
                                            GError **error);
@@ -77,8 +120,10 @@ const char      *dmpi_future_get_key    (DmpiFuture *future);
 DmpiFutureStatus dmpi_future_get_status (DmpiFuture *future);
 const GError    *dmpi_future_get_error  (DmpiFuture *future);
 guint64          dmpi_future_get_nbytes (DmpiFuture *future);
+int              dmpi_future_get_worker (DmpiFuture *future);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmpiClient, dmpi_client_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmpiFuture, dmpi_future_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmpiAsCompleted, dmpi_as_completed_free)
 
 G_END_DECLS

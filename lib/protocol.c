@@ -33,6 +33,8 @@ static const KindInfo kinds[DMPI_MSG_N_KINDS] = {
   [DMPI_MSG_HEARTBEAT]     = { "heartbeat",     "(uttd)",        4096 },
   [DMPI_MSG_SHUTDOWN]      = { "shutdown",      "(is)",          65536 },
   [DMPI_MSG_GOODBYE]       = { "goodbye",       "(s)",           65536 },
+  [DMPI_MSG_CANCEL]        = { "cancel",        "at",            CONTROL_MAX },
+  [DMPI_MSG_KEEP]          = { "keep",          "at",            CONTROL_MAX },
 };
 
 static gboolean

@@ -55,6 +55,8 @@ typedef enum {
   DMPI_MSG_HEARTBEAT,      /* worker → scheduler:        (uttd)   executing, stored bytes, rss, cpu seconds */
   DMPI_MSG_SHUTDOWN,       /* client → scheduler → workers: (is)  exit status, reason */
   DMPI_MSG_GOODBYE,        /* worker → scheduler:        (s)      reason */
+  DMPI_MSG_CANCEL,         /* client → scheduler:        at       ids to cancel */
+  DMPI_MSG_KEEP,           /* client → scheduler:        at       ids to run even when released (fire and forget) */
   DMPI_MSG_N_KINDS
 } DmpiMsgKind;
 

@@ -18,7 +18,9 @@ struct _DmpiSched {
   GHashTable *tasks;             /* id → DmpiSchedTask*, owned */
   GPtrArray  *workers;           /* index = rank, NULL where no worker */
   GArray     *actions;           /* of DmpiSchedAction */
-  GQueue      queued;            /* root tasks waiting for a worker with room, by order */
+  GPtrArray  *queued;            /* of PriorityBucket*, highest priority first: root
+                                  * tasks waiting for a worker with room */
+  guint64     n_queued;
   GQueue      no_worker;         /* tasks ready while no worker is alive */
   GHashTable *functions;         /* interned name → DmpiSchedFunction* */
   GPtrArray  *function_list;     /* the same, in order of first use */
@@ -29,7 +31,97 @@ struct _DmpiSched {
   double      mean_duration;     /* over all functions */
   guint64     next_order;
   DmpiSchedStats stats;
+  /* Worker choice in O(log workers): the live workers in a binary min-heap
+   * by load (n_processing / nthreads, then rank); see least_loaded(). */
+  DmpiSchedWorker **heap;
+  guint       heap_len, heap_cap;
+  guint       min_nthreads;      /* over live workers: bounds the search for room */
+  guint64    *place_bytes;       /* place()'s scratch, index = rank, all 0 between calls */
+  guint       place_bytes_len;
 };
+
+/* A worker as allocated: the public record and its place in the heap. */
+typedef struct {
+  DmpiSchedWorker pub;
+  guint           heap_pos;      /* index in sched->heap, or G_MAXUINT when not in it */
+} WorkerEntry;
+
+#define HEAP_POS(worker) (((WorkerEntry *) (worker))->heap_pos)
+
+typedef struct {
+  gint32 priority;
+  GQueue tasks;                  /* by submission order */
+} PriorityBucket;
+
+static void
+bucket_free (gpointer data)
+{
+  PriorityBucket *bucket = data;
+  g_queue_clear (&bucket->tasks);
+  g_free (bucket);
+}
+
+static PriorityBucket *
+bucket_for (DmpiSched *sched, gint32 priority, gboolean create)
+{
+  guint i;
+
+  for (i = 0; i < sched->queued->len; i++)
+    {
+      PriorityBucket *bucket = g_ptr_array_index (sched->queued, i);
+      if (bucket->priority == priority)
+        return bucket;
+      if (bucket->priority < priority)
+        break;
+    }
+  if (!create)
+    return NULL;
+  PriorityBucket *bucket = g_new0 (PriorityBucket, 1);
+  bucket->priority = priority;
+  g_queue_init (&bucket->tasks);
+  g_ptr_array_insert (sched->queued, (gint) i, bucket);
+  return bucket;
+}
+
+static void
+queued_push (DmpiSched *sched, DmpiSchedTask *task)
+{
+  PriorityBucket *bucket = bucket_for (sched, task->priority, TRUE);
+
+  g_queue_push_tail (&bucket->tasks, task);
+  task->queue_link = bucket->tasks.tail;
+  sched->n_queued++;
+}
+
+static DmpiSchedTask *
+queued_pop (DmpiSched *sched)
+{
+  while (sched->queued->len > 0)
+    {
+      PriorityBucket *bucket = g_ptr_array_index (sched->queued, 0);
+      DmpiSchedTask *task = g_queue_pop_head (&bucket->tasks);
+      if (task != NULL)
+        {
+          task->queue_link = NULL;
+          sched->n_queued--;
+          return task;
+        }
+      g_ptr_array_remove_index (sched->queued, 0);
+    }
+  return NULL;
+}
+
+static void
+queued_remove (DmpiSched *sched, DmpiSchedTask *task)
+{
+  PriorityBucket *bucket = bucket_for (sched, task->priority, FALSE);
+
+  if (bucket == NULL || task->queue_link == NULL)
+    return;
+  g_queue_delete_link (&bucket->tasks, task->queue_link);
+  task->queue_link = NULL;
+  sched->n_queued--;
+}
 
 static const char *const state_names[DMPI_TASK_N_STATES] = {
   "released", "waiting", "no-worker", "queued", "processing", "memory", "erred", "forgotten",
@@ -83,6 +175,7 @@ task_free (gpointer data)
 
   g_free (task->key);
   g_free (task->args);
+  g_free (task->restrict_to);
   g_free (task->deps);
   if (task->dependents != NULL)
     g_array_unref (task->dependents);
@@ -109,7 +202,7 @@ dmpi_sched_new (void)
   sched->tasks = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, task_free);
   sched->workers = g_ptr_array_new_with_free_func (worker_free);
   sched->actions = g_array_new (FALSE, FALSE, sizeof (DmpiSchedAction));
-  g_queue_init (&sched->queued);
+  sched->queued = g_ptr_array_new_with_free_func (bucket_free);
   g_queue_init (&sched->no_worker);
   sched->functions = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   sched->function_list = g_ptr_array_new ();
@@ -126,7 +219,7 @@ dmpi_sched_free (DmpiSched *sched)
     return;
   dmpi_sched_clear_actions (sched);
   g_array_unref (sched->actions);
-  g_queue_clear (&sched->queued);
+  g_ptr_array_unref (sched->queued);
   g_queue_clear (&sched->no_worker);
   g_hash_table_unref (sched->tasks);
   g_ptr_array_unref (sched->workers);
@@ -134,6 +227,8 @@ dmpi_sched_free (DmpiSched *sched)
   g_hash_table_unref (sched->functions);
   g_free (sched->stream);
   g_ptr_array_unref (sched->errors);
+  g_free (sched->heap);
+  g_free (sched->place_bytes);
   g_free (sched);
 }
 
@@ -286,34 +381,155 @@ static void learn_duration (DmpiSched *sched, DmpiSchedFunction *fn, double seco
   sched->mean_duration = sched->mean_duration < 0 ? seconds : 0.95 * sched->mean_duration + 0.05 * seconds;
 }
 
+/* ---- the heap of live workers by load ---- */
+
+/* @a is less loaded than @b: n_processing / nthreads compared exactly, ties
+ * to the lower rank (as the scan over ranks that this replaces did). */
+static gboolean
+load_less (const DmpiSchedWorker *a, const DmpiSchedWorker *b)
+{
+  guint64 la = (guint64) a->n_processing * b->nthreads, lb = (guint64) b->n_processing * a->nthreads;
+
+  return la < lb || (la == lb && a->rank < b->rank);
+}
+
+static void
+heap_set (DmpiSched *sched, guint i, DmpiSchedWorker *worker)
+{
+  sched->heap[i] = worker;
+  HEAP_POS (worker) = i;
+}
+
+static void
+heap_up (DmpiSched *sched, guint i)
+{
+  DmpiSchedWorker *worker = sched->heap[i];
+
+  while (i > 0 && load_less (worker, sched->heap[(i - 1) / 2]))
+    {
+      heap_set (sched, i, sched->heap[(i - 1) / 2]);
+      i = (i - 1) / 2;
+    }
+  heap_set (sched, i, worker);
+}
+
+static void
+heap_down (DmpiSched *sched, guint i)
+{
+  DmpiSchedWorker *worker = sched->heap[i];
+
+  for (;;)
+    {
+      guint c = 2 * i + 1;
+      if (c >= sched->heap_len)
+        break;
+      if (c + 1 < sched->heap_len && load_less (sched->heap[c + 1], sched->heap[c]))
+        c++;
+      if (!load_less (sched->heap[c], worker))
+        break;
+      heap_set (sched, i, sched->heap[c]);
+      i = c;
+    }
+  heap_set (sched, i, worker);
+}
+
+static void
+heap_insert (DmpiSched *sched, DmpiSchedWorker *worker)
+{
+  if (sched->heap_len == sched->heap_cap)
+    {
+      sched->heap_cap = MAX (2 * sched->heap_cap, 16u);
+      sched->heap = g_renew (DmpiSchedWorker *, sched->heap, sched->heap_cap);
+    }
+  heap_set (sched, sched->heap_len++, worker);
+  heap_up (sched, sched->heap_len - 1);
+}
+
+static void
+heap_remove (DmpiSched *sched, DmpiSchedWorker *worker)
+{
+  guint i = HEAP_POS (worker);
+
+  if (i == G_MAXUINT)
+    return;
+  HEAP_POS (worker) = G_MAXUINT;
+  DmpiSchedWorker *last = sched->heap[--sched->heap_len];
+  if (last == worker)
+    return;
+  heap_set (sched, i, last);
+  heap_up (sched, i);
+  heap_down (sched, HEAP_POS (last));
+}
+
+/* Every change of a live worker's n_processing or nthreads must come
+ * through here, or the heap goes stale. */
+static void
+worker_load_changed (DmpiSched *sched, DmpiSchedWorker *worker)
+{
+  guint i = HEAP_POS (worker);
+
+  if (i == G_MAXUINT)
+    return;
+  heap_up (sched, i);
+  heap_down (sched, HEAP_POS (worker));
+}
+
+static guint
+slots_per_thread (DmpiSched *sched)
+{
+  double mean = sched->mean_duration >= 0 ? sched->mean_duration : DURATION_UNKNOWN;
+  double per_thread = ceil (SATURATION_SECONDS / MAX (mean, 1e-7));
+
+  return (guint) CLAMP (per_thread, 2.0, (double) MAX_SLOTS_PER_THREAD);
+}
+
+/* Refill a worker only once it has run down to half its slots, so that
+ * tasks go out in runs rather than one per finished task. */
+static gboolean
+has_room (const DmpiSchedWorker *worker, guint per_thread)
+{
+  guint slots = worker->nthreads * per_thread;
+
+  return worker->n_processing < slots && (slots < 8 || 2 * worker->n_processing <= slots);
+}
+
+/* The least loaded worker with room in the subtree of heap node @i. A
+ * worker has room only below pt = @per_thread tasks a thread, or at most
+ * pt/2 when its slots are 8 or more; loads only grow down the heap, so a
+ * node past the bound ends the search below it. When every live worker has
+ * 8 slots or more this looks at the top alone. */
+static void
+search_room (DmpiSched *sched, guint i, guint per_thread, DmpiSchedWorker **best)
+{
+  if (i >= sched->heap_len)
+    return;
+  DmpiSchedWorker *w = sched->heap[i];
+  guint64 n = w->n_processing, limit = (guint64) w->nthreads * per_thread;
+  if (n >= limit || (sched->min_nthreads * per_thread >= 8 && 2 * n > limit))
+    return;
+  if (*best != NULL && !load_less (w, *best))
+    return;
+  if (has_room (w, per_thread))
+    {
+      *best = w;                  /* its subtree is no less loaded */
+      return;
+    }
+  search_room (sched, 2 * i + 1, per_thread, best);
+  search_room (sched, 2 * i + 2, per_thread, best);
+}
+
 /* The least loaded live worker with room, or with @ignore_room the least
  * loaded live worker; NULL when none. */
 static DmpiSchedWorker *
 least_loaded (DmpiSched *sched, gboolean ignore_room)
 {
   DmpiSchedWorker *best = NULL;
-  double best_load = 0;
 
-  for (guint i = 0; i < sched->workers->len; i++)
-    {
-      DmpiSchedWorker *worker = g_ptr_array_index (sched->workers, i);
-      if (worker == NULL || !worker->alive)
-        continue;
-      /* Refill a worker only once it has run down to half its slots, so
-       * that tasks go out in runs rather than one per finished task. */
-      if (!ignore_room)
-        {
-          guint slots = dmpi_sched_worker_slots (sched, worker);
-          if (worker->n_processing >= slots || (slots >= 8 && worker->n_processing > slots / 2))
-            continue;
-        }
-      double load = (double) worker->n_processing / worker->nthreads;
-      if (best == NULL || load < best_load)
-        {
-          best = worker;
-          best_load = load;
-        }
-    }
+  if (sched->heap_len == 0)
+    return NULL;
+  if (ignore_room)
+    return sched->heap[0];
+  search_room (sched, 0, slots_per_thread (sched), &best);
   return best;
 }
 
@@ -323,6 +539,7 @@ send_to_worker (DmpiSched *sched, DmpiSchedTask *task, DmpiSchedWorker *worker)
   set_state (sched, task, DMPI_TASK_PROCESSING);
   task->worker = worker->rank;
   worker->n_processing++;
+  worker_load_changed (sched, worker);
   DmpiSchedAction action = {
     .kind = DMPI_ACTION_COMPUTE,
     .worker = worker->rank,
@@ -334,7 +551,8 @@ send_to_worker (DmpiSched *sched, DmpiSchedTask *task, DmpiSchedWorker *worker)
 
 /* Where a task with dependencies goes: the worker already holding most of
  * its input bytes, unless that worker is far busier than the least busy one
- * (moving the inputs is then cheaper than waiting). */
+ * (moving the inputs is then cheaper than waiting). Linear in the
+ * dependencies: bytes are summed per holder in a scratch array by rank. */
 static DmpiSchedWorker *
 place (DmpiSched *sched, DmpiSchedTask *task)
 {
@@ -347,17 +565,27 @@ place (DmpiSched *sched, DmpiSchedTask *task)
   for (guint i = 0; i < task->n_deps; i++)
     {
       DmpiSchedWorker *holder = dmpi_sched_get_worker (sched, task->deps[i]->holder);
-      if (holder == NULL || !holder->alive)
+      if (holder != NULL && holder->alive && (guint) holder->rank < sched->place_bytes_len)
+        sched->place_bytes[holder->rank] += task->deps[i]->nbytes + 1;
+    }
+  /* The first holder in dependency order wins a tie. */
+  for (guint i = 0; i < task->n_deps; i++)
+    {
+      DmpiSchedWorker *holder = dmpi_sched_get_worker (sched, task->deps[i]->holder);
+      if (holder == NULL || !holder->alive || (guint) holder->rank >= sched->place_bytes_len)
         continue;
-      guint64 bytes = 0;
-      for (guint j = 0; j < task->n_deps; j++)
-        if (task->deps[j]->holder == holder->rank)
-          bytes += task->deps[j]->nbytes + 1;
+      guint64 bytes = sched->place_bytes[holder->rank];
       if (best == NULL || bytes > best_bytes)
         {
           best = holder;
           best_bytes = bytes;
         }
+    }
+  for (guint i = 0; i < task->n_deps; i++)
+    {
+      int rank = task->deps[i]->holder;
+      if (rank >= 0 && (guint) rank < sched->place_bytes_len)
+        sched->place_bytes[rank] = 0;
     }
   if (best == NULL)
     return idle;
@@ -373,13 +601,41 @@ place (DmpiSched *sched, DmpiSchedTask *task)
 static void fill_workers (DmpiSched *sched);
 
 /* A task whose dependencies are all in memory. */
+/* The least loaded live worker among those @task may run on. */
+static DmpiSchedWorker *
+restricted_choice (DmpiSched *sched, DmpiSchedTask *task)
+{
+  DmpiSchedWorker *best = NULL;
+
+  for (guint i = 0; i < task->n_restrict; i++)
+    {
+      DmpiSchedWorker *w = dmpi_sched_get_worker (sched, task->restrict_to[i]);
+      if (w != NULL && w->alive
+          && (best == NULL || (double) w->n_processing / w->nthreads < (double) best->n_processing / best->nthreads))
+        best = w;
+    }
+  return best;
+}
+
 static void
 make_ready (DmpiSched *sched, DmpiSchedTask *task)
 {
+  if (task->n_restrict > 0)
+    {
+      DmpiSchedWorker *worker = restricted_choice (sched, task);
+      if (worker == NULL)
+        {
+          set_state (sched, task, DMPI_TASK_NO_WORKER);
+          g_queue_push_tail (&sched->no_worker, task);
+        }
+      else
+        send_to_worker (sched, task, worker);
+      return;
+    }
   if (task->n_deps == 0)
     {
       set_state (sched, task, DMPI_TASK_QUEUED);
-      g_queue_push_tail (&sched->queued, task);
+      queued_push (sched, task);
       return;
     }
   DmpiSchedWorker *worker = place (sched, task);
@@ -396,29 +652,36 @@ make_ready (DmpiSched *sched, DmpiSchedTask *task)
 static void
 fill_workers (DmpiSched *sched)
 {
-  while (!g_queue_is_empty (&sched->no_worker) && least_loaded (sched, TRUE) != NULL)
+  if (!g_queue_is_empty (&sched->no_worker) && least_loaded (sched, TRUE) != NULL)
     {
-      DmpiSchedTask *task = g_queue_pop_head (&sched->no_worker);
-      set_state (sched, task, DMPI_TASK_RELEASED);
-      make_ready (sched, task);
+      /* Each gets one more try; a restricted one whose workers are still
+       * gone goes back to the queue. */
+      GQueue retry = sched->no_worker;
+      g_queue_init (&sched->no_worker);
+      DmpiSchedTask *task;
+      while ((task = g_queue_pop_head (&retry)) != NULL)
+        {
+          set_state (sched, task, DMPI_TASK_RELEASED);
+          make_ready (sched, task);
+        }
     }
-  while (!g_queue_is_empty (&sched->queued))
+  while (sched->n_queued > 0)
     {
       DmpiSchedWorker *worker = least_loaded (sched, FALSE);
       if (worker == NULL)
         break;
-      /* Give this worker a run of tasks at once: one scan per batch, not per task. */
+      /* Give this worker a run of tasks at once, its share of the queue. */
       guint room = dmpi_sched_worker_slots (sched, worker) - worker->n_processing;
-      guint live = 0;
-      for (guint i = 0; i < sched->workers->len; i++)
-        {
-          DmpiSchedWorker *w = g_ptr_array_index (sched->workers, i);
-          live += w != NULL && w->alive;
-        }
-      guint share = MAX (1u, (guint) (g_queue_get_length (&sched->queued) / MAX (live, 1u)));
+      guint live = sched->stats.n_workers;
+      guint share = MAX (1u, (guint) (sched->n_queued / MAX (live, 1u)));
       room = MIN (room, MAX (share, worker->nthreads));
-      for (guint i = 0; i < room && !g_queue_is_empty (&sched->queued); i++)
-        send_to_worker (sched, g_queue_pop_head (&sched->queued), worker);
+      for (guint i = 0; i < room; i++)
+        {
+          DmpiSchedTask *task = queued_pop (sched);
+          if (task == NULL)
+            break;
+          send_to_worker (sched, task, worker);
+        }
     }
 }
 
@@ -429,20 +692,38 @@ dmpi_sched_add_worker (DmpiSched *sched, int rank, const char *host, guint nthre
   g_return_if_fail (rank >= 0);
   if ((guint) rank >= sched->workers->len)
     g_ptr_array_set_size (sched->workers, rank + 1);
+  if ((guint) rank >= sched->place_bytes_len)
+    {
+      guint len = MAX ((guint) rank + 1, 2 * sched->place_bytes_len);
+      sched->place_bytes = g_renew (guint64, sched->place_bytes, len);
+      memset (sched->place_bytes + sched->place_bytes_len, 0, (len - sched->place_bytes_len) * sizeof (guint64));
+      sched->place_bytes_len = len;
+    }
   DmpiSchedWorker *worker = g_ptr_array_index (sched->workers, rank);
   if (worker == NULL)
     {
-      worker = g_new0 (DmpiSchedWorker, 1);
+      WorkerEntry *entry = g_new0 (WorkerEntry, 1);
+      entry->heap_pos = G_MAXUINT;
+      worker = &entry->pub;
       g_ptr_array_index (sched->workers, rank) = worker;
-      sched->stats.n_workers++;
-      sched->stats.n_threads += MAX (nthreads, 1u);
     }
+  /* Counted once while alive, whether it is new, back, or saying hello again. */
+  if (worker->alive)
+    sched->stats.n_threads -= worker->nthreads;
+  else
+    sched->stats.n_workers++;
+  sched->stats.n_threads += MAX (nthreads, 1u);
   worker->rank = rank;
   g_free (worker->host);
   worker->host = g_strdup (host);
   worker->nthreads = MAX (nthreads, 1u);
   worker->memory_limit = memory_limit;
   worker->alive = TRUE;
+  sched->min_nthreads = sched->heap_len == 0 ? worker->nthreads : MIN (sched->min_nthreads, worker->nthreads);
+  if (HEAP_POS (worker) == G_MAXUINT)
+    heap_insert (sched, worker);
+  else
+    worker_load_changed (sched, worker);
   fill_workers (sched);
 }
 
@@ -526,7 +807,7 @@ mark_erred (DmpiSched *sched, DmpiSchedTask *task, guint code, char *message)
     {
       DmpiSchedTask *t = g_queue_pop_head (&todo);
       if (t->state == DMPI_TASK_QUEUED)
-        g_queue_remove (&sched->queued, t);
+        queued_remove (sched, t);
       else if (t->state == DMPI_TASK_NO_WORKER)
         g_queue_remove (&sched->no_worker, t);
       set_state (sched, t, DMPI_TASK_ERRED);
@@ -545,7 +826,7 @@ mark_erred (DmpiSched *sched, DmpiSchedTask *task, guint code, char *message)
                                         d->key, d->function, t->key, task->error);
             /* Moved out of waiting at once so it is not queued twice. */
             if (d->state == DMPI_TASK_QUEUED)
-              g_queue_remove (&sched->queued, d);
+              queued_remove (sched, d);
             else if (d->state == DMPI_TASK_NO_WORKER)
               g_queue_remove (&sched->no_worker, d);
             set_state (sched, d, DMPI_TASK_RELEASED);
@@ -564,9 +845,20 @@ processing_task (DmpiSched *sched, int rank, guint64 id, DmpiSchedWorker **worke
   DmpiSchedTask *task = dmpi_sched_lookup (sched, id);
 
   *worker = dmpi_sched_get_worker (sched, rank);
+  if (task != NULL && task->state == DMPI_TASK_ERRED && task->worker == rank && *worker != NULL)
+    {
+      /* Cancelled while it ran: its thread is free again only now. */
+      (*worker)->n_processing--;
+      worker_load_changed (sched, *worker);
+      task->worker = -1;
+      if (unneeded (task))
+        forget (sched, task);
+      return NULL;
+    }
   if (task == NULL || task->state != DMPI_TASK_PROCESSING || task->worker != rank || *worker == NULL)
     return NULL;
   (*worker)->n_processing--;
+  worker_load_changed (sched, *worker);
   (*worker)->n_done++;
   task->worker = -1;
   return task;
@@ -627,6 +919,15 @@ dmpi_sched_task_erred (DmpiSched *sched, int rank, guint thread, guint64 id, gui
   task->stop = stop;
   record_run (sched, task, rank, thread, TRUE);
   task->fn->n_erred++;
+  if (task->retries > 0 && (error_code == DMPI_ERROR_TASK_FAILED || error_code == DMPI_ERROR_WORKER_LOST))
+    {
+      /* Dask's retries: run it again, anywhere, as if just ready. */
+      task->retries--;
+      set_state (sched, task, DMPI_TASK_RELEASED);
+      make_ready (sched, task);
+      fill_workers (sched);
+      return;
+    }
   DmpiSchedErrorEntry *e = g_new0 (DmpiSchedErrorEntry, 1);
   e->seq = ++sched->error_seq;
   e->key = g_strdup (task->key);
@@ -653,6 +954,10 @@ dmpi_sched_remove_worker (DmpiSched *sched, int rank, const char *reason)
   worker->alive = FALSE;
   sched->stats.n_workers--;
   sched->stats.n_threads -= worker->nthreads;
+  heap_remove (sched, worker);
+  sched->min_nthreads = G_MAXUINT;
+  for (guint i = 0; i < sched->heap_len; i++)
+    sched->min_nthreads = MIN (sched->min_nthreads, sched->heap[i]->nthreads);
   /* What it ran or held is lost with it. */
   g_autoptr(GPtrArray) lost = g_ptr_array_new ();
   GHashTableIter iter;
@@ -781,6 +1086,14 @@ dmpi_sched_submit (DmpiSched *sched, const DmpiSchedTaskSpec *specs, gsize n_spe
       task->worker = task->holder = -1;
       task->wanted = TRUE;
       task->order = sched->next_order++;
+      task->priority = s->priority;
+      task->retries = (guint16) MIN (s->retries, G_MAXUINT16);
+      if (s->n_restrict > 0)
+        {
+          task->n_restrict = (guint16) MIN (s->n_restrict, G_MAXUINT16);
+          task->restrict_to = g_new (int, task->n_restrict);
+          memcpy (task->restrict_to, s->restrict_to, sizeof (int) * task->n_restrict);
+        }
       sched->stats.n_by_state[DMPI_TASK_RELEASED]++;
       sched->stats.n_submitted++;
       g_hash_table_insert (sched->tasks, &task->id, task);
@@ -879,16 +1192,21 @@ dmpi_sched_release (DmpiSched *sched, const guint64 *ids, gsize n_ids)
           forget (sched, task);
           break;
         case DMPI_TASK_QUEUED:
-          g_queue_remove (&sched->queued, task);
+          if (task->keep)
+            break;
+          queued_remove (sched, task);
           forget (sched, task);
           break;
         case DMPI_TASK_NO_WORKER:
+          if (task->keep)
+            break;
           g_queue_remove (&sched->no_worker, task);
           forget (sched, task);
           break;
         case DMPI_TASK_WAITING:
         case DMPI_TASK_RELEASED:
-          forget (sched, task);
+          if (!task->keep)
+            forget (sched, task);
           break;
         case DMPI_TASK_PROCESSING:
           /* Freed when it finishes. */
@@ -898,6 +1216,48 @@ dmpi_sched_release (DmpiSched *sched, const guint64 *ids, gsize n_ids)
         }
     }
   fill_workers (sched);
+}
+
+void
+dmpi_sched_cancel (DmpiSched *sched, const guint64 *ids, gsize n_ids)
+{
+  for (gsize i = 0; i < n_ids; i++)
+    {
+      DmpiSchedTask *task = dmpi_sched_lookup (sched, ids[i]);
+      if (task == NULL)
+        continue;
+      switch (task->state)
+        {
+        case DMPI_TASK_MEMORY:
+        case DMPI_TASK_ERRED:
+          dmpi_sched_release (sched, &task->id, 1);
+          continue;
+        case DMPI_TASK_PROCESSING:
+          /* It cannot be stopped on its worker, which keeps its slot until
+           * it reports back; the result is freed then. */
+          break;
+        default:
+          break;
+        }
+      task->retries = 0;
+      task->keep = FALSE;
+      mark_erred (sched, task, DMPI_ERROR_CANCELLED,
+                  g_strdup_printf ("task '%s' (function %s) was cancelled", task->key, task->function));
+      if (unneeded (task) && task->worker < 0)
+        forget (sched, task);
+    }
+  fill_workers (sched);
+}
+
+void
+dmpi_sched_keep (DmpiSched *sched, const guint64 *ids, gsize n_ids)
+{
+  for (gsize i = 0; i < n_ids; i++)
+    {
+      DmpiSchedTask *task = dmpi_sched_lookup (sched, ids[i]);
+      if (task != NULL)
+        task->keep = TRUE;
+    }
 }
 
 void

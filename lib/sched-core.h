@@ -57,6 +57,12 @@ struct _DmpiSchedTask {
   guint64         nbytes;
   guint64         order;           /* submission order: lower runs first */
   gboolean        wanted;          /* the client holds a future to it */
+  gboolean        keep;            /* fire and forget: runs even when released */
+  gint32          priority;        /* higher runs first */
+  guint16         retries;         /* runs left after a failure */
+  guint16         n_restrict;      /* ranks it may run on (0: any) */
+  int            *restrict_to;
+  GList          *queue_link;      /* its node in the queued tasks */
   guint           error_code;      /* a DmpiError code when erred */
   char           *error;
   double          start, stop;     /* when it ran on its worker */
@@ -71,6 +77,10 @@ typedef struct {
   gsize       args_size;
   const guint64 *deps;
   guint       n_deps;
+  gint32      priority;     /* higher runs first; ties: earlier submitted first */
+  guint       retries;      /* times to run it again after it fails */
+  const int  *restrict_to;  /* ranks it may run on; NULL: any */
+  guint       n_restrict;
 } DmpiSchedTaskSpec;
 
 typedef enum {
@@ -158,6 +168,11 @@ void     dmpi_sched_worker_heartbeat (DmpiSched *sched, int rank, guint executin
 void     dmpi_sched_data_added    (DmpiSched *sched, int rank, guint64 id, const char *key,
                                    guint64 nbytes);
 void     dmpi_sched_release       (DmpiSched *sched, const guint64 *ids, gsize n_ids);
+/* Cancel: tasks not finished fail with DMPI_ERROR_CANCELLED (their dependents
+ * with them); results already in memory are released. */
+void     dmpi_sched_cancel        (DmpiSched *sched, const guint64 *ids, gsize n_ids);
+/* Keep running these even when the client releases them (fire and forget). */
+void     dmpi_sched_keep          (DmpiSched *sched, const guint64 *ids, gsize n_ids);
 
 /* Actions queued by the events, in order. The list stays valid until
  * dmpi_sched_clear_actions() or the next event. */

@@ -149,7 +149,8 @@ drain_actions (Scheduler *s)
               }
             dmpi_task_batch_builder_add (s->compute[a->worker], t->id, t->key, t->function, t->args_type,
                                          t->args, t->args_size, ids, ranks, t->n_deps);
-            g_clear_pointer (&t->args, g_free);
+            if (t->retries == 0)
+              g_clear_pointer (&t->args, g_free);     /* a retry needs them again */
             if (dmpi_task_batch_builder_len (s->compute[a->worker]) >= DMPI_BATCH_MAX)
               send_compute (s, a->worker);
             break;
@@ -249,6 +250,10 @@ on_submit (Scheduler *s, GVariant *msg)
       return;
     }
   g_autofree DmpiSchedTaskSpec *specs = g_new0 (DmpiSchedTaskSpec, MAX (batch.n, 1));
+  /* Restrictions arrive as guint32 ranks; the core takes ints. */
+  g_autofree int *ranks = g_new (int, MAX (batch.n_restrict_total, 1));
+  for (gsize i = 0; i < batch.n_restrict_total; i++)
+    ranks[i] = (int) MIN (batch.restrict_to[i], (guint32) G_MAXINT);
   for (gsize i = 0; i < batch.n; i++)
     {
       DmpiSchedTaskSpec *spec = &specs[i];
@@ -258,6 +263,10 @@ on_submit (Scheduler *s, GVariant *msg)
       spec->args_type = dmpi_task_batch_type (&batch, i);
       spec->args = dmpi_task_batch_args_data (&batch, i, &spec->args_size);
       spec->deps = dmpi_task_batch_deps (&batch, i, &spec->n_deps);
+      spec->priority = batch.priorities[i];
+      spec->retries = batch.retries[i];
+      dmpi_task_batch_restrict (&batch, i, &spec->n_restrict);
+      spec->restrict_to = ranks + (i == 0 ? 0 : batch.restrict_end[i - 1]);
     }
   if (!dmpi_sched_submit (s->sched, specs, batch.n, &error))
     {
@@ -475,6 +484,19 @@ on_message (DmpiTransport *transport, int src, guint32 kind, GBytes *payload, gp
     case DMPI_MSG_RELEASE:
       if ((ok = from_client))
         on_release (s, msg);
+      break;
+    case DMPI_MSG_CANCEL:
+    case DMPI_MSG_KEEP:
+      if ((ok = from_client))
+        {
+          gsize n;
+          const guint64 *ids = g_variant_get_fixed_array (msg, &n, sizeof (guint64));
+          if (kind == DMPI_MSG_CANCEL)
+            dmpi_sched_cancel (s->sched, ids, n);
+          else
+            dmpi_sched_keep (s->sched, ids, n);
+          drain_actions (s);
+        }
       break;
     case DMPI_MSG_UPDATE_DATA:
       if ((ok = from_client))

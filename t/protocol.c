@@ -24,6 +24,8 @@ sample (guint32 kind)
         dmpi_task_batch_builder_add_variant (b, 3, "sum-3", "sum", g_variant_new ("(x)", (gint64) 5), deps,
                                              kind == DMPI_MSG_COMPUTE ? ranks : NULL, 2);
         dmpi_task_batch_builder_add_variant (b, 4, "inc-4", "inc", g_variant_new ("(s)", "text"), NULL, NULL, 0);
+        guint32 only[] = { 5 };
+        dmpi_task_batch_builder_set_options (b, -3, 2, only, 1);
         GVariant *v = dmpi_task_batch_builder_end (b);
         dmpi_task_batch_builder_free (b);
         return v;
@@ -43,7 +45,9 @@ sample (guint32 kind)
     case DMPI_MSG_WORKERS: return g_variant_parse (G_VARIANT_TYPE ("a(usut)"), "[(2, 'n1', 1, 0), (3, 'n2', 4, 1000)]", NULL, NULL, NULL);
     case DMPI_MSG_FETCH:
     case DMPI_MSG_FREE:
-    case DMPI_MSG_RELEASE: return g_variant_parse (G_VARIANT_TYPE ("at"), "[1, 2, 3]", NULL, NULL, NULL);
+    case DMPI_MSG_RELEASE:
+    case DMPI_MSG_CANCEL:
+    case DMPI_MSG_KEEP: return g_variant_parse (G_VARIANT_TYPE ("at"), "[1, 2, 3]", NULL, NULL, NULL);
     case DMPI_MSG_SCATTER: return g_variant_parse (G_VARIANT_TYPE ("a(tsv)"), "[(4, 'scatter-4', <int64 5>)]", NULL, NULL, NULL);
     case DMPI_MSG_SCATTER_ACK: return g_variant_parse (G_VARIANT_TYPE ("a(tt)"), "[(4, 8)]", NULL, NULL, NULL);
     case DMPI_MSG_UPDATE_DATA: return g_variant_parse (G_VARIANT_TYPE ("a(tstu)"), "[(4, 'scatter-4', 8, 2)]", NULL, NULL, NULL);
@@ -174,6 +178,15 @@ test_task_batch (void)
   const char *text;
   g_variant_get (args, "(&s)", &text);
   g_assert_cmpstr (text, ==, "text");
+  g_assert_cmpint (batch.priorities[0], ==, 0);
+  g_assert_cmpint (batch.priorities[1], ==, -3);
+  g_assert_cmpuint (batch.retries[1], ==, 2);
+  guint n_only;
+  const guint32 *only = dmpi_task_batch_restrict (&batch, 1, &n_only);
+  g_assert_cmpuint (n_only, ==, 1);
+  g_assert_cmpuint (only[0], ==, 5);
+  dmpi_task_batch_restrict (&batch, 0, &n_only);
+  g_assert_cmpuint (n_only, ==, 0);
   dmpi_task_batch_clear (&batch);
 }
 
@@ -201,6 +214,10 @@ test_task_batch_inconsistent (void)
     g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, NULL, 0, sizeof (guint64)),
     g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, zero, 2, sizeof (guint32)),
     g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, NULL, 0, sizeof (guint32)),
+    g_variant_new_fixed_array (G_VARIANT_TYPE_INT32, zero, 2, sizeof (gint32)),
+    g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, zero, 2, sizeof (guint32)),
+    g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, NULL, 0, sizeof (guint32)),
+    g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, zero, 2, sizeof (guint32)),
   };
   g_autoptr(GVariant) message = g_variant_ref_sink (g_variant_new_tuple (children, G_N_ELEMENTS (children)));
   DmpiTaskBatch batch;

@@ -316,6 +316,154 @@ test_queries (Fixture *f, gconstpointer data)
   g_assert_cmpfloat_with_epsilon (w->cpu_percent, 50.0, 1e-9);
 }
 
+static void
+submit_spec (DmpiSched *sched, DmpiSchedTaskSpec *spec)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *key = g_strdup_printf ("%s-%" G_GUINT64_FORMAT, spec->function, spec->id);
+
+  spec->key = key;
+  spec->args_type = "()";
+  spec->args = "";
+  spec->args_size = 1;
+  g_assert_true (dmpi_sched_submit (sched, spec, 1, &error));
+  g_assert_no_error (error);
+}
+
+static guint64
+first_compute (DmpiSched *sched)
+{
+  guint n;
+  const DmpiSchedAction *actions = dmpi_sched_get_actions (sched, &n);
+
+  for (guint i = 0; i < n; i++)
+    if (actions[i].kind == DMPI_ACTION_COMPUTE)
+      return actions[i].id;
+  return 0;
+}
+
+/* Higher priority first; equal priorities in submission order. */
+static void
+test_priorities (Fixture *f, gconstpointer data)
+{
+  for (guint64 id = 1; id <= 4; id++)
+    {
+      DmpiSchedTaskSpec spec = { .id = id, .function = "sleep", .priority = id == 3 ? 10 : 0 };
+      submit_spec (f->sched, &spec);
+    }
+  dmpi_sched_clear_actions (f->sched);
+  /* One thread, saturation 2: the first two sent are the priority-10 task, then the earliest. */
+  dmpi_sched_add_worker (f->sched, 2, "a", 1, 0);
+  guint n;
+  const DmpiSchedAction *actions = dmpi_sched_get_actions (f->sched, &n);
+  g_assert_cmpuint (n, >=, 2);
+  g_assert_cmpuint (actions[0].id, ==, 3);
+  g_assert_cmpuint (actions[1].id, ==, 1);
+}
+
+static void
+test_retries (Fixture *f, gconstpointer data)
+{
+  dmpi_sched_add_worker (f->sched, 2, "a", 1, 0);
+  DmpiSchedTaskSpec spec = { .id = 1, .function = "flaky", .retries = 2 };
+  submit_spec (f->sched, &spec);
+  g_assert_cmpuint (first_compute (f->sched), ==, 1);
+  dmpi_sched_clear_actions (f->sched);
+  /* Two failures are retried, not reported. */
+  for (int attempt = 0; attempt < 2; attempt++)
+    {
+      dmpi_sched_task_erred (f->sched, 2, 0, 1, DMPI_ERROR_TASK_FAILED, "transient", 0, 0);
+      g_assert_null (find (f->sched, DMPI_ACTION_REPORT, 1));
+      g_assert_cmpuint (first_compute (f->sched), ==, 1);
+      dmpi_sched_clear_actions (f->sched);
+    }
+  /* The third is final. */
+  dmpi_sched_task_erred (f->sched, 2, 0, 1, DMPI_ERROR_TASK_FAILED, "still broken", 0, 0);
+  const DmpiSchedAction *r = find (f->sched, DMPI_ACTION_REPORT, 1);
+  g_assert_nonnull (r);
+  g_assert_cmpint (r->state, ==, DMPI_TASK_ERRED);
+  g_assert_nonnull (strstr (r->message, "still broken"));
+  dmpi_sched_clear_actions (f->sched);
+
+  /* Success after one failure. */
+  DmpiSchedTaskSpec spec2 = { .id = 2, .function = "flaky", .retries = 3 };
+  submit_spec (f->sched, &spec2);
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_task_erred (f->sched, 2, 0, 2, DMPI_ERROR_TASK_FAILED, "transient", 0, 0);
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_task_finished (f->sched, 2, 0, 2, 8, 0, 0);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_REPORT, 2)->state, ==, DMPI_TASK_MEMORY);
+}
+
+static void
+test_restrictions (Fixture *f, gconstpointer data)
+{
+  dmpi_sched_add_worker (f->sched, 2, "a", 4, 0);
+  dmpi_sched_add_worker (f->sched, 3, "b", 4, 0);
+  int only3[] = { 3 }, only7[] = { 7 };
+  for (guint64 id = 1; id <= 6; id++)
+    {
+      DmpiSchedTaskSpec spec = { .id = id, .function = "inc", .restrict_to = only3, .n_restrict = 1 };
+      submit_spec (f->sched, &spec);
+    }
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, 3), ==, 6);
+  /* A task restricted to a rank with no worker waits for one. */
+  DmpiSchedTaskSpec spec = { .id = 7, .function = "inc", .restrict_to = only7, .n_restrict = 1 };
+  submit_spec (f->sched, &spec);
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 7)->state, ==, DMPI_TASK_NO_WORKER);
+  dmpi_sched_task_finished (f->sched, 3, 0, 1, 8, 0, 0);      /* no endless retrying meanwhile */
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 7)->state, ==, DMPI_TASK_NO_WORKER);
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_add_worker (f->sched, 7, "c", 1, 0);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, 7), ==, 1);
+}
+
+static void
+test_cancel (Fixture *f, gconstpointer data)
+{
+  dmpi_sched_add_worker (f->sched, 2, "a", 1, 0);
+  for (guint64 id = 1; id <= 10; id++)
+    submit (f->sched, id, "sleep", NULL, 0);
+  guint64 d[] = { 10 };
+  submit (f->sched, 11, "inc", d, 1);
+  dmpi_sched_clear_actions (f->sched);
+  guint64 running = 1, queued = 10;
+  DmpiSchedWorker *w = dmpi_sched_get_worker (f->sched, 2);
+  guint before = w->n_processing;
+  dmpi_sched_cancel (f->sched, &running, 1);
+  const DmpiSchedAction *r = find (f->sched, DMPI_ACTION_REPORT, 1);
+  g_assert_nonnull (r);
+  g_assert_cmpuint (r->error_code, ==, DMPI_ERROR_CANCELLED);
+  /* Its slot went to the next queued task. */
+  g_assert_cmpuint (w->n_processing, ==, before);
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_cancel (f->sched, &queued, 1);
+  g_assert_cmpuint (find (f->sched, DMPI_ACTION_REPORT, 10)->error_code, ==, DMPI_ERROR_CANCELLED);
+  g_assert_cmpuint (find (f->sched, DMPI_ACTION_REPORT, 11)->error_code, ==, DMPI_ERROR_DEPENDENCY_FAILED);
+  dmpi_sched_clear_actions (f->sched);
+  /* The cancelled running task's late result is freed on its worker. */
+  dmpi_sched_task_finished (f->sched, 2, 0, 1, 8, 0, 0);
+  g_assert_nonnull (find (f->sched, DMPI_ACTION_FREE, 1));
+}
+
+static void
+test_keep (Fixture *f, gconstpointer data)
+{
+  submit (f->sched, 1, "sleep", NULL, 0);
+  submit (f->sched, 2, "sleep", NULL, 0);
+  guint64 ids[] = { 1, 2 };
+  dmpi_sched_keep (f->sched, ids, 1);
+  dmpi_sched_release (f->sched, ids, 2);
+  g_assert_nonnull (dmpi_sched_lookup (f->sched, 1));   /* fire and forget: still runs */
+  g_assert_null (dmpi_sched_lookup (f->sched, 2));      /* released: forgotten */
+  dmpi_sched_add_worker (f->sched, 2, "a", 1, 0);
+  g_assert_nonnull (find (f->sched, DMPI_ACTION_COMPUTE, 1));
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_task_finished (f->sched, 2, 0, 1, 8, 0, 0);
+  g_assert_nonnull (find (f->sched, DMPI_ACTION_FREE, 1));
+  g_assert_null (dmpi_sched_lookup (f->sched, 1));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -331,5 +479,10 @@ main (int argc, char **argv)
   ADD ("/sched-core/worker-lost", test_worker_lost);
   ADD ("/sched-core/stale-finish-ignored", test_stale_finish_ignored);
   ADD ("/sched-core/queries", test_queries);
+  ADD ("/sched-core/priorities", test_priorities);
+  ADD ("/sched-core/retries", test_retries);
+  ADD ("/sched-core/restrictions", test_restrictions);
+  ADD ("/sched-core/cancel", test_cancel);
+  ADD ("/sched-core/keep", test_keep);
   return g_test_run ();
 }

@@ -6,7 +6,7 @@
 client=$top_builddir/t/cluster/test-client
 module=$top_builddir/contrib/examples/.libs/user-module.so
 mpirun=${DASK_MPI_MPIRUN:-mpirun}
-plan 38
+plan 40
 
 for n in 3 4 8; do
     run_mpi 120 "$DASK_MPI_RUN" -n $n "$client" compute x $((n - 2))
@@ -58,6 +58,12 @@ ok "... naming the task, its function, the worker's rank and host" \
     grep -q "dask-mpi-worker rank [0-9]* on .* crashed with SIGSEGV while running task 'crasher-1' (function crash)" "$RUN_ERR"
 ok "... within 10 s (took $RUN_ELAPSED s)" awk "BEGIN { exit !($RUN_ELAPSED < 10) }"
 is "$RUN_LEFTOVER" 0 "... and no process is left"
+
+mkdir -p "$TAP_TMPDIR/api"
+run_mpi 120 "$DASK_MPI_RUN" -n 4 "$client" api "$faults" 2 "$TAP_TMPDIR/api"
+is "$RUN_STATUS" 0 "retries, restrictions, who-has, cancel, wait first-completed, as-completed, fire-and-forget"
+is "$RUN_LEFTOVER" 0 "... and no process is left"
+[ "$RUN_STATUS" = 0 ] || diag "$(cat "$RUN_OUT" "$RUN_ERR" | tail -n 30)"
 
 export DASK_MPI_HEARTBEAT_TIMEOUT=3
 run_mpi 60 "$DASK_MPI_RUN" -n 4 "$client" stall "$faults" 2

@@ -201,6 +201,95 @@ mode_stall (DmpiClient *client, const char *path)
     printf ("stall error: %s\n", error->message);
 }
 
+/* The verbs beyond submit and gather. @dir is a scratch folder. */
+static void
+mode_api (DmpiClient *client, const char *path, const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!dmpi_client_load_module (client, path, &error))
+    die ("load module", error);
+
+  /* retries: succeeds after a transient failure... */
+  g_autofree char *marker = g_build_filename (dir, "flaky", NULL);
+  DmpiSubmitOptions retry2 = { .retries = 2 };
+  g_autoptr(DmpiFuture) flaky = dmpi_client_submit_full (client, "flaky", g_variant_new ("(s)", marker), NULL, 0, &retry2, &error);
+  CHECK (gather_int (client, flaky) == 1, "flaky task with retries succeeds");
+  /* ... and gives up after N. */
+  g_autofree char *counter = g_build_filename (dir, "attempts", NULL);
+  g_autoptr(DmpiFuture) hopeless = dmpi_client_submit_full (client, "count_and_fail", g_variant_new ("(s)", counter),
+                                                            NULL, 0, &retry2, &error);
+  g_autoptr(GVariant) none = dmpi_client_gather_one (client, hopeless, &error);
+  CHECK (none == NULL && g_error_matches (error, DMPI_ERROR, DMPI_ERROR_TASK_FAILED), "gives up after its retries");
+  g_clear_error (&error);
+  g_autofree char *attempts = NULL;
+  gsize n_attempts = 0;
+  g_file_get_contents (counter, &attempts, &n_attempts, NULL);
+  CHECK (n_attempts == 3, "1 run + 2 retries (ran %" G_GSIZE_FORMAT " times)", n_attempts);
+
+  /* Restriction to a worker, and who has the result. */
+  DmpiSubmitOptions on3 = { .workers = (const int[]) { 3 }, .n_workers = 1 };
+  g_autoptr(DmpiFuture) pinned = dmpi_client_submit_full (client, "inc", g_variant_new ("(x)", (gint64) 1), NULL, 0, &on3, &error);
+  CHECK (gather_int (client, pinned) == 2, "restricted task");
+  CHECK (dmpi_future_get_worker (pinned) == 3, "it ran on rank 3 (who has: %d)", dmpi_future_get_worker (pinned));
+  DmpiSubmitOptions on1 = { .workers = (const int[]) { 1 }, .n_workers = 1 };
+  CHECK (dmpi_client_submit_full (client, "inc", NULL, NULL, 0, &on1, &error) == NULL, "rank 1 is no worker");
+  g_clear_error (&error);
+
+  /* as-completed: each future once, in the order they finish. */
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) dmpi_future_unref);
+  double delays[] = { 0.6, 0.0, 0.3 };
+  for (guint i = 0; i < 3; i++)
+    g_ptr_array_add (batch, dmpi_client_submit (client, "sleep", g_variant_new ("(d)", delays[i]), NULL, 0, &error));
+  g_autoptr(DmpiAsCompleted) iter = dmpi_as_completed_new (client, (DmpiFuture *const *) batch->pdata, batch->len);
+  guint seen = 0;
+  DmpiFuture *done;
+  while ((done = dmpi_as_completed_next (iter, 30, &error)) != NULL)
+    {
+      CHECK (dmpi_future_get_status (done) == DMPI_FUTURE_FINISHED, "as-completed yields finished futures");
+      if (seen == 0)
+        CHECK (done == g_ptr_array_index (batch, 1), "the 0 s sleep comes first");
+      seen++;
+      dmpi_future_unref (done);
+    }
+  CHECK (error == NULL && seen == 3, "as-completed yields each once (%u)", seen);
+  g_clear_error (&error);
+
+  /* wait: first completed. */
+  g_autoptr(DmpiFuture) long_one = dmpi_client_submit (client, "sleep", g_variant_new ("(d)", 3.0), NULL, 0, &error);
+  g_autoptr(DmpiFuture) quick = dmpi_client_submit (client, "inc", g_variant_new ("(x)", (gint64) 5), NULL, 0, &error);
+  DmpiFuture *pair[] = { long_one, quick };
+  CHECK (dmpi_client_wait_full (client, pair, 2, 10, DMPI_WAIT_FIRST_COMPLETED, &error), "wait first-completed");
+  CHECK (dmpi_future_get_status (quick) == DMPI_FUTURE_FINISHED, "the quick one finished");
+  CHECK (dmpi_future_get_status (long_one) == DMPI_FUTURE_PENDING, "the long one still runs");
+
+  /* Fire and forget: the task runs though its future is dropped at once. */
+  g_autofree char *touched = g_build_filename (dir, "touched", NULL);
+  DmpiFuture *fire = dmpi_client_submit (client, "touch", g_variant_new ("(s)", touched), NULL, 0, &error);
+  dmpi_client_fire_and_forget (client, fire);
+  dmpi_future_unref (fire);
+  dmpi_client_flush (client, NULL);
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (!g_file_test (touched, G_FILE_TEST_EXISTS) && g_get_monotonic_time () < deadline)
+    {
+      g_autoptr(DmpiFuture) tick = dmpi_client_submit (client, "sleep", g_variant_new ("(d)", 0.05), NULL, 0, &error);
+      dmpi_client_wait (client, &tick, 1, 5, NULL);
+    }
+  CHECK (g_file_test (touched, G_FILE_TEST_EXISTS), "the fire-and-forget task ran");
+
+  /* Cancel a running task: its future and its dependent's fail at once. */
+  g_autoptr(DmpiFuture) slow = dmpi_client_submit (client, "sleep", g_variant_new ("(d)", 20.0), NULL, 0, &error);
+  g_autoptr(DmpiFuture) after = dmpi_client_submit (client, "add", NULL, &slow, 1, &error);
+  dmpi_client_wait (client, &slow, 1, 0.3, NULL);
+  gint64 t0 = g_get_monotonic_time ();
+  CHECK (dmpi_client_cancel (client, &slow, 1, &error), "cancel");
+  CHECK (dmpi_future_get_status (slow) == DMPI_FUTURE_CANCELLED, "cancelled at once");
+  g_autoptr(GVariant) dep = dmpi_client_gather_one (client, after, &error);
+  CHECK (dep == NULL && g_error_matches (error, DMPI_ERROR, DMPI_ERROR_DEPENDENCY_FAILED), "dependent of a cancelled task fails");
+  g_clear_error (&error);
+  CHECK (g_get_monotonic_time () - t0 < 5 * G_USEC_PER_SEC, "without waiting for the sleep");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -225,6 +314,8 @@ main (int argc, char **argv)
     mode_fail (client);
   else if (strcmp (mode, "module") == 0 && argc > 2)
     mode_module (client, argv[2]);
+  else if (strcmp (mode, "api") == 0 && argc > 4)
+    mode_api (client, argv[2], argv[4]);
   else if (strcmp (mode, "stall") == 0 && argc > 2)
     mode_stall (client, argv[2]);
   else if (strcmp (mode, "crash") == 0 && argc > 2)
