@@ -13,6 +13,7 @@ packages="
   procps psmisc util-linux coreutils xz-utils
   python3-distributed python3-dask python3-mpi4py python3-pandas
   nodejs npm
+  chromium fonts-dejavu-core
 "
 
 if [ "${1:-}" = --list ]; then
