@@ -52,7 +52,7 @@ typedef enum {
   DMPI_MSG_UPDATE_DATA,    /* client → scheduler:        a(tstu)  id, key, nbytes, rank */
   DMPI_MSG_LOAD_MODULE,    /* client → scheduler → workers: (ts)  request id, path */
   DMPI_MSG_MODULE_LOADED,  /* worker → scheduler → client: (tbs)  request id, ok, message */
-  DMPI_MSG_HEARTBEAT,      /* worker → scheduler:        (uttd)   executing, stored bytes, rss, cpu seconds */
+  DMPI_MSG_HEARTBEAT,      /* worker → scheduler:        (utttd)  executing, bytes in memory, bytes spilled, rss, cpu seconds */
   DMPI_MSG_SHUTDOWN,       /* client → scheduler → workers: (is)  exit status, reason */
   DMPI_MSG_GOODBYE,        /* worker → scheduler:        (s)      reason */
   DMPI_MSG_CANCEL,         /* client → scheduler:        at       ids to cancel */

@@ -168,6 +168,81 @@ error_entry_free (gpointer data)
   g_free (e);
 }
 
+/* Memory per task (measured by contrib/sim): task records and deps arrays
+ * come from GLib's slice allocator (no per-block malloc header), a task
+ * without dependencies shares one empty deps array (deps != NULL still
+ * means "not finished"), and dependents are a DmpiSchedIdList. */
+static DmpiSchedTask *no_deps[1];
+
+static DmpiSchedTask **
+new_deps (guint n)
+{
+  /* From the slice allocator too: one dependency takes 16 bytes, not a
+   * 32-byte malloc chunk. */
+  return n > 0 ? g_slice_alloc (n * sizeof (DmpiSchedTask *)) : no_deps;
+}
+
+static void
+free_deps (DmpiSchedTask **deps, guint n)
+{
+  if (deps != NULL && deps != no_deps)
+    g_slice_free1 (n * sizeof (DmpiSchedTask *), deps);
+}
+
+/* Most tasks have one dependent. It is kept in the dependents pointer
+ * itself, as (id << 1) | 1 (a real list is 8-aligned, so its low bit is 0),
+ * and costs no allocation; a second one turns it into a list. */
+#define ONE_DEPENDENT(list) ((GPOINTER_TO_SIZE (list) & 1) != 0)
+
+static guint
+n_dependents (const DmpiSchedTask *task)
+{
+  if (task->dependents == NULL)
+    return 0;
+  return ONE_DEPENDENT (task->dependents) ? 1 : task->dependents->len;
+}
+
+static guint64
+dependent_at (const DmpiSchedTask *task, guint i)
+{
+  if (ONE_DEPENDENT (task->dependents))
+    return (guint64) GPOINTER_TO_SIZE (task->dependents) >> 1;
+  return task->dependents->ids[i];
+}
+
+static void
+id_list_append (DmpiSchedIdList **list, guint64 id)
+{
+  DmpiSchedIdList *l = *list;
+
+  G_STATIC_ASSERT (sizeof (gpointer) == sizeof (guint64) || sizeof (gpointer) == 4);
+  if (l == NULL && sizeof (gpointer) == sizeof (guint64) && id < (G_GUINT64_CONSTANT (1) << 63))
+    {
+      *list = GSIZE_TO_POINTER ((gsize) (id << 1) | 1);
+      return;
+    }
+  if (l != NULL && ONE_DEPENDENT (l))
+    {
+      guint64 first = (guint64) GPOINTER_TO_SIZE (l) >> 1;
+      l = g_malloc (sizeof (DmpiSchedIdList) + 2 * sizeof (guint64));
+      l->len = 1;
+      l->alloc = 2;
+      l->ids[0] = first;
+      *list = l;
+    }
+  if (l == NULL || l->len == l->alloc)
+    {
+      /* 1 id fits the smallest malloc chunk with its header; then double. */
+      guint32 alloc = l == NULL ? 1 : 2 * l->alloc;
+      l = g_realloc (l, sizeof (DmpiSchedIdList) + alloc * sizeof (guint64));
+      if (*list == NULL)
+        l->len = 0;
+      l->alloc = alloc;
+      *list = l;
+    }
+  l->ids[l->len++] = id;
+}
+
 static void
 task_free (gpointer data)
 {
@@ -176,11 +251,11 @@ task_free (gpointer data)
   g_free (task->key);
   g_free (task->args);
   g_free (task->restrict_to);
-  g_free (task->deps);
-  if (task->dependents != NULL)
-    g_array_unref (task->dependents);
+  free_deps (task->deps, task->n_deps);
+  if (!(GPOINTER_TO_SIZE (task->dependents) & 1))
+    g_free (task->dependents);
   g_free (task->error);
-  g_free (task);
+  g_slice_free (DmpiSchedTask, task);
 }
 
 static void
@@ -331,7 +406,8 @@ dmpi_sched_read_stream (DmpiSched *sched, guint64 after, DmpiSchedStreamEntry *o
 }
 
 static void
-record_run (DmpiSched *sched, DmpiSchedTask *task, int rank, guint thread, gboolean erred)
+record_run (DmpiSched *sched, DmpiSchedTask *task, int rank, guint thread, double start, double stop,
+            gboolean erred)
 {
   DmpiSchedStreamEntry *e = &sched->stream[sched->stream_seq % DMPI_SCHED_STREAM_MAX];
 
@@ -340,8 +416,8 @@ record_run (DmpiSched *sched, DmpiSchedTask *task, int rank, guint thread, gbool
   e->rank = rank;
   e->thread = thread;
   e->function = task->function;
-  e->start = task->start;
-  e->stop = task->stop;
+  e->start = start;
+  e->stop = stop;
   e->erred = erred;
 }
 
@@ -773,7 +849,7 @@ drop_deps (DmpiSched *sched, DmpiSchedTask *task)
       if (unneeded (dep) && is_final (dep->state))
         free_result (sched, dep);
     }
-  g_free (deps);
+  free_deps (deps, n);
 }
 
 static void
@@ -815,9 +891,9 @@ mark_erred (DmpiSched *sched, DmpiSchedTask *task, guint code, char *message)
       t->holder = -1;
       report (sched, t);
       if (t->dependents != NULL)
-        for (guint i = 0; i < t->dependents->len; i++)
+        for (guint i = 0; i < n_dependents (t); i++)
           {
-            DmpiSchedTask *d = dmpi_sched_lookup (sched, g_array_index (t->dependents, guint64, i));
+            DmpiSchedTask *d = dmpi_sched_lookup (sched, dependent_at (t, i));
             if (d == NULL || is_final (d->state) || d->state == DMPI_TASK_PROCESSING)
               continue;
             d->error_code = DMPI_ERROR_DEPENDENCY_FAILED;
@@ -880,9 +956,7 @@ dmpi_sched_task_finished (DmpiSched *sched, int rank, guint thread, guint64 id, 
     }
   learn_duration (sched, task->fn, stop - start);
   worker->busy_seconds += MAX (stop - start, 0.0);
-  task->start = start;
-  task->stop = stop;
-  record_run (sched, task, rank, thread, FALSE);
+  record_run (sched, task, rank, thread, start, stop, FALSE);
   set_state (sched, task, DMPI_TASK_MEMORY);
   sched->stats.n_finished++;
   task->holder = rank;
@@ -891,9 +965,9 @@ dmpi_sched_task_finished (DmpiSched *sched, int rank, guint thread, guint64 id, 
   report (sched, task);
 
   if (task->dependents != NULL)
-    for (guint i = 0; i < task->dependents->len; i++)
+    for (guint i = 0; i < n_dependents (task); i++)
       {
-        DmpiSchedTask *d = dmpi_sched_lookup (sched, g_array_index (task->dependents, guint64, i));
+        DmpiSchedTask *d = dmpi_sched_lookup (sched, dependent_at (task, i));
         if (d == NULL || d->state != DMPI_TASK_WAITING)
           continue;
         if (--d->n_waiting == 0)
@@ -915,9 +989,7 @@ dmpi_sched_task_erred (DmpiSched *sched, int rank, guint thread, guint64 id, gui
 
   if (task == NULL)
     return;
-  task->start = start;
-  task->stop = stop;
-  record_run (sched, task, rank, thread, TRUE);
+  record_run (sched, task, rank, thread, start, stop, TRUE);
   task->fn->n_erred++;
   if (task->retries > 0 && (error_code == DMPI_ERROR_TASK_FAILED || error_code == DMPI_ERROR_WORKER_LOST))
     {
@@ -1071,7 +1143,7 @@ dmpi_sched_submit (DmpiSched *sched, const DmpiSchedTaskSpec *specs, gsize n_spe
   for (gsize i = 0; i < n_specs; i++)
     {
       const DmpiSchedTaskSpec *s = &specs[i];
-      DmpiSchedTask *task = g_new0 (DmpiSchedTask, 1);
+      DmpiSchedTask *task = g_slice_new0 (DmpiSchedTask);
       task->id = s->id;
       task->key = g_strdup (s->key);
       task->function = g_intern_string (s->function);
@@ -1104,15 +1176,13 @@ dmpi_sched_submit (DmpiSched *sched, const DmpiSchedTaskSpec *specs, gsize n_spe
     {
       DmpiSchedTask *task = made[i];
       task->n_deps = specs[i].n_deps;
-      task->deps = g_new (DmpiSchedTask *, MAX (task->n_deps, 1u));
+      task->deps = new_deps (task->n_deps);
       for (guint j = 0; j < task->n_deps; j++)
         {
           DmpiSchedTask *dep = dmpi_sched_lookup (sched, specs[i].deps[j]);
           task->deps[j] = dep;
           dep->n_pending_dependents++;
-          if (dep->dependents == NULL)
-            dep->dependents = g_array_new (FALSE, FALSE, sizeof (guint64));
-          g_array_append_val (dep->dependents, task->id);
+          id_list_append (&dep->dependents, task->id);
         }
     }
   for (gsize i = 0; i < n_specs; i++)
@@ -1152,7 +1222,7 @@ dmpi_sched_data_added (DmpiSched *sched, int rank, guint64 id, const char *key, 
 
   if (task != NULL)
     return;
-  task = g_new0 (DmpiSchedTask, 1);
+  task = g_slice_new0 (DmpiSchedTask);
   task->id = id;
   task->key = g_strdup (key);
   task->function = g_intern_static_string ("scatter");
@@ -1282,4 +1352,13 @@ dmpi_sched_count_held (DmpiSched *sched, guint *counts, guint n_ranks)
       if (task->state == DMPI_TASK_MEMORY && task->holder >= 0 && (guint) task->holder < n_ranks)
         counts[task->holder]++;
     }
+}
+
+void
+dmpi_sched_worker_spilled (DmpiSched *sched, int rank, guint64 spilled_bytes)
+{
+  DmpiSchedWorker *worker = dmpi_sched_get_worker (sched, rank);
+
+  if (worker != NULL)
+    worker->spilled_bytes = spilled_bytes;
 }

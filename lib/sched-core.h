@@ -37,8 +37,17 @@ typedef struct {
   double      busy_seconds;
 } DmpiSchedFunction;
 
+/* A growable list of task ids in one allocation (a GArray costs three
+ * times as much for the one or two ids most tasks have). */
+typedef struct {
+  guint32 len, alloc;
+  guint64 ids[];
+} DmpiSchedIdList;
+
 typedef struct _DmpiSchedTask DmpiSchedTask;
 struct _DmpiSchedTask {
+  /* Ordered by size so that the record has no holes: the scheduler keeps
+   * one per live task (see contrib/sim, bytes_per_task). */
   guint64         id;
   char           *key;
   const char     *function;        /* interned */
@@ -46,26 +55,27 @@ struct _DmpiSchedTask {
   const char     *args_type;       /* interned GVariant type string */
   guint8         *args;            /* serialised, kept to forward to the worker; NULL once sent */
   gsize           args_size;
+  DmpiSchedTask **deps;            /* NULL once the task is finished */
+  DmpiSchedIdList *dependents;     /* ids; NULL if none; read it through the core (one id
+                                    * is stored in the pointer itself) */
+  int            *restrict_to;
+  GList          *queue_link;      /* its node in the queued tasks */
+  char           *error;
+  guint64         nbytes;
+  guint64         order;           /* submission order: lower runs first */
   DmpiTaskState   state;
   guint           n_deps;
-  DmpiSchedTask **deps;            /* NULL once the task is finished */
-  GArray         *dependents;      /* of guint64 ids; NULL if none */
   guint           n_waiting;       /* dependencies not yet in memory */
   guint           n_pending_dependents;
   int             worker;          /* rank processing it, or -1 */
   int             holder;          /* rank holding its result, or -1 */
-  guint64         nbytes;
-  guint64         order;           /* submission order: lower runs first */
-  gboolean        wanted;          /* the client holds a future to it */
-  gboolean        keep;            /* fire and forget: runs even when released */
   gint32          priority;        /* higher runs first */
+  guint           error_code;      /* a DmpiError code when erred */
   guint16         retries;         /* runs left after a failure */
   guint16         n_restrict;      /* ranks it may run on (0: any) */
-  int            *restrict_to;
-  GList          *queue_link;      /* its node in the queued tasks */
-  guint           error_code;      /* a DmpiError code when erred */
-  char           *error;
-  double          start, stop;     /* when it ran on its worker */
+  guint8          wanted;          /* the client holds a future to it */
+  guint8          keep;            /* fire and forget: runs even when released */
+  /* When it ran: see the task stream (dmpi_sched_read_stream). */
 };
 
 typedef struct {
@@ -112,7 +122,8 @@ typedef struct {
   gboolean alive;
   /* From its heartbeats. */
   guint   executing;
-  guint64 stored_bytes;
+  guint64 stored_bytes;     /* results in memory */
+  guint64 spilled_bytes;    /* results spilled to its local directory */
   guint64 rss;
   double  cpu_seconds;
   double  cpu_percent;      /* over the last heartbeat interval */
@@ -199,5 +210,8 @@ GPtrArray       *dmpi_sched_list_errors (DmpiSched *sched);
 
 /* For the dashboard: @counts[r] = results in memory held by rank r, for r < @n_ranks. */
 void             dmpi_sched_count_held (DmpiSched *sched, guint *counts, guint n_ranks);
+
+/* How many bytes of results a worker has spilled to disk (from its heartbeat). */
+void             dmpi_sched_worker_spilled (DmpiSched *sched, int rank, guint64 spilled_bytes);
 
 G_END_DECLS

@@ -514,10 +514,11 @@ on_message (DmpiTransport *transport, int src, guint32 kind, GBytes *payload, gp
       if ((ok = from_worker))
         {
           guint32 executing;
-          guint64 stored, rss;
+          guint64 stored, spilled, rss;
           double cpu;
-          g_variant_get (msg, "(uttd)", &executing, &stored, &rss, &cpu);
+          g_variant_get (msg, "(utttd)", &executing, &stored, &spilled, &rss, &cpu);
           dmpi_sched_worker_heartbeat (s->sched, src, executing, stored, rss, cpu, dmpi_now ());
+          dmpi_sched_worker_spilled (s->sched, src, spilled);
         }
       break;
     case DMPI_MSG_SHUTDOWN:

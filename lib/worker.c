@@ -7,6 +7,7 @@
 #include "registry.h"
 #include "protocol.h"
 #include "batch.h"
+#include "store.h"
 #include "transport.h"
 #include "log.h"
 #include "dmpi-error.h"
@@ -20,11 +21,6 @@
 
 #define SCHEDULER_RANK 0
 #define HEARTBEAT_SECONDS 2
-
-typedef struct {
-  GVariant *value;
-  guint64 nbytes;
-} Stored;
 
 typedef struct _Worker Worker;
 
@@ -61,25 +57,16 @@ struct _Worker {
   guint nthreads;
   guint64 memory_limit;
   int rank;
-  GHashTable *store;       /* id → Stored*: results it holds for the scheduler */
+  DmpiStore *store;        /* results it holds for the scheduler */
   GHashTable *fetches;     /* id → Fetch* */
   GAsyncQueue *done;       /* of WTask*, from compute threads */
   GSource *done_source;
   guint executing;
   DmpiResultBatchBuilder *finished;   /* batch not yet sent */
   gint64 finished_since;
-  guint64 stored_bytes;
   gboolean shutting_down;
   int status;
 };
-
-static void
-stored_free (gpointer data)
-{
-  Stored *stored = data;
-  g_variant_unref (stored->value);
-  g_free (stored);
-}
 
 static void
 fetch_free (gpointer data)
@@ -212,16 +199,7 @@ finish_batch_add (Worker *w, WTask *task)
   if (task->result != NULL)
     {
       guint64 nbytes = g_variant_get_size (task->result);
-      Stored *stored = g_new (Stored, 1);
-      stored->value = g_steal_pointer (&task->result);
-      stored->nbytes = nbytes;
-      Stored *old = g_hash_table_lookup (w->store, &task->id);
-      if (old != NULL)
-        w->stored_bytes -= old->nbytes;
-      guint64 *key = g_new (guint64, 1);
-      *key = task->id;
-      g_hash_table_replace (w->store, key, stored);
-      w->stored_bytes += nbytes;
+      dmpi_store_put (w->store, task->id, g_steal_pointer (&task->result));
       dmpi_result_batch_builder_add (w->finished, task->id, DMPI_STATE_MEMORY, 0, nbytes, task->thread, NULL,
                                      task->start, task->stop);
     }
@@ -360,10 +338,17 @@ on_compute (Worker *w, GVariant *msg)
         {
           guint32 holder = dep_ranks[i];
           task->dep_holders[i] = (int) holder;
-          Stored *stored = g_hash_table_lookup (w->store, &task->dep_ids[i]);
-          if (stored != NULL)
+          if (dmpi_store_contains (w->store, task->dep_ids[i]))
             {
-              task->deps[i] = g_variant_ref (stored->value);
+              g_autoptr(GError) read_error = NULL;
+              task->deps[i] = dmpi_store_get (w->store, task->dep_ids[i], &read_error);
+              if (task->deps[i] != NULL)
+                continue;
+              /* A spilled input that cannot be read back fails the task. */
+              task->deps[i] = g_variant_ref_sink (g_variant_new ("()"));
+              if (task->error == NULL)
+                task->error = g_error_new (DMPI_ERROR, DMPI_ERROR_FAILED, "its input could not be read back: %s",
+                                           read_error->message);
               continue;
             }
           task->n_missing++;
@@ -387,7 +372,12 @@ on_compute (Worker *w, GVariant *msg)
           g_ptr_array_add (fetch->waiters, task);
         }
       if (task->n_missing == 0)
-        start_task (w, task);
+        {
+          if (task->error != NULL)
+            fail_task (w, task, g_steal_pointer (&task->error));
+          else
+            start_task (w, task);
+        }
     }
   dmpi_task_batch_clear (&batch);
   GHashTableIter hiter;
@@ -455,14 +445,13 @@ on_fetch (Worker *w, int src, GVariant *msg)
 
   for (gsize i = 0; i < n; i++)
     {
-      Stored *stored = g_hash_table_lookup (w->store, &ids[i]);
-      if (stored != NULL)
-        dmpi_msg_send (w->transport, src, DMPI_MSG_DATA,
-                       g_variant_new ("(tbvs)", ids[i], TRUE, stored->value, ""));
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GVariant) value = dmpi_store_get (w->store, ids[i], &error);
+      if (value != NULL)
+        dmpi_msg_send (w->transport, src, DMPI_MSG_DATA, g_variant_new ("(tbvs)", ids[i], TRUE, value, ""));
       else
         {
-          g_autofree char *why = g_strdup_printf ("worker rank %d does not hold task id %" G_GUINT64_FORMAT,
-                                                  w->rank, ids[i]);
+          g_autofree char *why = g_strdup_printf ("worker rank %d: %s", w->rank, error->message);
           dmpi_msg_send (w->transport, src, DMPI_MSG_DATA,
                          g_variant_new ("(tbvs)", ids[i], FALSE, g_variant_new ("()"), why));
         }
@@ -477,11 +466,7 @@ on_free (Worker *w, GVariant *msg)
 
   for (gsize i = 0; i < n; i++)
     {
-      Stored *stored = g_hash_table_lookup (w->store, &ids[i]);
-      if (stored == NULL)
-        continue;
-      w->stored_bytes -= stored->nbytes;
-      g_hash_table_remove (w->store, &ids[i]);
+      dmpi_store_remove (w->store, ids[i]);
     }
 }
 
@@ -498,17 +483,9 @@ on_scatter (Worker *w, int src, GVariant *msg)
   g_variant_iter_init (&iter, msg);
   while (g_variant_iter_next (&iter, "(t&sv)", &id, &key, &value))
     {
-      Stored *stored = g_new (Stored, 1);
-      stored->value = value;
-      stored->nbytes = g_variant_get_size (value);
-      guint64 *k = g_new (guint64, 1);
-      *k = id;
-      Stored *old = g_hash_table_lookup (w->store, &id);
-      if (old != NULL)
-        w->stored_bytes -= old->nbytes;
-      g_hash_table_replace (w->store, k, stored);
-      w->stored_bytes += stored->nbytes;
-      g_variant_builder_add (&ack, "(tt)", id, stored->nbytes);
+      guint64 nbytes = g_variant_get_size (value);
+      dmpi_store_put (w->store, id, value);
+      g_variant_builder_add (&ack, "(tt)", id, nbytes);
     }
   dmpi_msg_send (w->transport, src, DMPI_MSG_SCATTER_ACK, g_variant_builder_end (&ack));
 }
@@ -630,8 +607,10 @@ heartbeat (gpointer user_data)
   if (getrusage (RUSAGE_SELF, &usage) == 0)
     cpu = usage.ru_utime.tv_sec + usage.ru_stime.tv_sec
           + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  DmpiStoreStats stats;
+  dmpi_store_get_stats (w->store, &stats);
   dmpi_msg_send (w->transport, SCHEDULER_RANK, DMPI_MSG_HEARTBEAT,
-                 g_variant_new ("(uttd)", w->executing, w->stored_bytes, rss_bytes (), cpu));
+                 g_variant_new ("(utttd)", w->executing, stats.memory_bytes, stats.spilled_bytes, rss_bytes (), cpu));
   return G_SOURCE_CONTINUE;
 }
 
@@ -682,7 +661,11 @@ dmpi_worker_run (const DmpiWorkerOptions *options)
   g_main_context_push_thread_default (w.context);
   w.loop = g_main_loop_new (w.context, FALSE);
   w.registry = dmpi_registry_new ();
-  w.store = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, stored_free);
+  /* Dask's target: spill past 60% of the memory limit. */
+  const char *local_directory = options->local_directory != NULL ? options->local_directory
+                                : g_getenv ("DASK_MPI_LOCAL_DIRECTORY");
+  g_autofree char *label = g_strdup_printf ("dask-mpi-worker-%d", w.rank);
+  w.store = dmpi_store_new (w.memory_limit / 10 * 6, local_directory, label);
   w.fetches = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, fetch_free);
   w.done = g_async_queue_new ();
   w.finished = dmpi_result_batch_builder_new ();
@@ -704,6 +687,12 @@ dmpi_worker_run (const DmpiWorkerOptions *options)
   g_source_unref (beat);
   if (!dmpi_transport_flush (w.transport, 5.0))
     g_warning ("some messages were still unsent after 5 s");
+  DmpiStoreStats stats;
+  dmpi_store_get_stats (w.store, &stats);
+  if (stats.n_spills > 0)
+    g_message ("spilled %" G_GUINT64_FORMAT " results to %s and read %" G_GUINT64_FORMAT " back over the run",
+               stats.n_spills, dmpi_store_get_spill_directory (w.store), stats.n_unspills);
+  g_clear_pointer (&w.store, dmpi_store_free);
   dmpi_transport_free (w.transport);
   dmpi_transport_finalize_mpi ();
   /* Running task functions cannot be interrupted: leave them to the exit. */
@@ -712,7 +701,6 @@ dmpi_worker_run (const DmpiWorkerOptions *options)
       g_thread_pool_free (w.pool, FALSE, TRUE);
       g_source_destroy (w.done_source);
       g_source_unref (w.done_source);
-      g_hash_table_unref (w.store);
       g_hash_table_unref (w.fetches);
       g_async_queue_unref (w.done);
       dmpi_result_batch_builder_free (w.finished);

@@ -53,7 +53,7 @@ sample (guint32 kind)
     case DMPI_MSG_UPDATE_DATA: return g_variant_parse (G_VARIANT_TYPE ("a(tstu)"), "[(4, 'scatter-4', 8, 2)]", NULL, NULL, NULL);
     case DMPI_MSG_LOAD_MODULE: return g_variant_new ("(ts)", (guint64) 1, "/opt/m.so");
     case DMPI_MSG_MODULE_LOADED: return g_variant_new ("(tbs)", (guint64) 1, FALSE, "no such file");
-    case DMPI_MSG_HEARTBEAT: return g_variant_new ("(uttd)", 2u, (guint64) 100, (guint64) 1 << 20, 0.5);
+    case DMPI_MSG_HEARTBEAT: return g_variant_new ("(utttd)", 2u, (guint64) 100, (guint64) 50, (guint64) 1 << 20, 0.5);
     case DMPI_MSG_GOODBYE: return g_variant_new ("(s)", "shutdown");
     default:
       g_assert_not_reached ();

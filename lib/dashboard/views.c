@@ -137,6 +137,7 @@ dmpi_view_workers (DmpiSched *sched, double now)
       json_num_member (out, "held", w->rank >= 0 ? held[w->rank] : 0);
       json_num_member (out, "held_bytes", (double) w->nbytes);
       json_num_member (out, "stored_bytes", (double) w->stored_bytes);
+      json_num_member (out, "spilled_bytes", (double) w->spilled_bytes);
       json_num_member (out, "rss", (double) w->rss);
       json_num_member (out, "cpu_percent", w->cpu_percent);
       json_num_member (out, "done", (double) w->n_done);
@@ -312,6 +313,7 @@ static double w_processing (const DmpiSchedWorker *w, double now) { return w->n_
 static double w_executing (const DmpiSchedWorker *w, double now) { return w->executing; }
 static double w_held_bytes (const DmpiSchedWorker *w, double now) { return (double) w->nbytes; }
 static double w_stored (const DmpiSchedWorker *w, double now) { return (double) w->stored_bytes; }
+static double w_spilled (const DmpiSchedWorker *w, double now) { return (double) w->spilled_bytes; }
 static double w_rss (const DmpiSchedWorker *w, double now) { return (double) w->rss; }
 static double w_cpu (const DmpiSchedWorker *w, double now) { return w->cpu_percent; }
 static double w_done (const DmpiSchedWorker *w, double now) { return (double) w->n_done; }
@@ -331,6 +333,7 @@ static const struct {
   { "daskmpi_worker_executing", "gauge", "Tasks executing on the worker (last heartbeat).", w_executing },
   { "daskmpi_worker_held_bytes", "gauge", "Bytes of results the worker holds, as the scheduler counts them.", w_held_bytes },
   { "daskmpi_worker_stored_bytes", "gauge", "Bytes in the worker's data store (last heartbeat).", w_stored },
+  { "daskmpi_worker_spilled_bytes", "gauge", "Bytes of results the worker spilled to its local directory.", w_spilled },
   { "daskmpi_worker_rss_bytes", "gauge", "Resident memory of the worker process (last heartbeat).", w_rss },
   { "daskmpi_worker_cpu_percent", "gauge", "CPU use of the worker process over its last heartbeat interval.", w_cpu },
   { "daskmpi_worker_tasks_done_total", "counter", "Tasks the worker has finished.", w_done },

@@ -6,7 +6,7 @@
 client=$top_builddir/t/cluster/test-client
 module=$top_builddir/contrib/examples/.libs/user-module.so
 mpirun=${DASK_MPI_MPIRUN:-mpirun}
-plan 40
+plan 43
 
 for n in 3 4 8; do
     run_mpi 120 "$DASK_MPI_RUN" -n $n "$client" compute x $((n - 2))
@@ -58,6 +58,13 @@ ok "... naming the task, its function, the worker's rank and host" \
     grep -q "dask-mpi-worker rank [0-9]* on .* crashed with SIGSEGV while running task 'crasher-1' (function crash)" "$RUN_ERR"
 ok "... within 10 s (took $RUN_ELAPSED s)" awk "BEGIN { exit !($RUN_ELAPSED < 10) }"
 is "$RUN_LEFTOVER" 0 "... and no process is left"
+
+mkdir -p "$TAP_TMPDIR/spill"
+run_mpi 120 "$DASK_MPI_RUN" -n 3 --memory-limit 3000000 --local-directory "$TAP_TMPDIR/spill" "$client" spill
+is "$RUN_STATUS" 0 "results past the memory limit spill to the local directory and come back intact"
+ok "... the worker says it spilled" grep -q "spilled [0-9]* results to $TAP_TMPDIR/spill/dask-mpi-worker-2-" "$RUN_ERR"
+is "$(ls -A "$TAP_TMPDIR/spill")" "" "... and removes its spill folder at the end"
+[ "$RUN_STATUS" = 0 ] || diag "$(cat "$RUN_OUT" "$RUN_ERR" | tail -n 30)"
 
 mkdir -p "$TAP_TMPDIR/api"
 run_mpi 120 "$DASK_MPI_RUN" -n 4 "$client" api "$faults" 2 "$TAP_TMPDIR/api"

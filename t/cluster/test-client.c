@@ -290,6 +290,29 @@ mode_api (DmpiClient *client, const char *path, const char *dir)
   CHECK (g_get_monotonic_time () - t0 < 5 * G_USEC_PER_SEC, "without waiting for the sleep");
 }
 
+/* Results larger than the workers' memory target: they spill, and come back intact. */
+static void
+mode_spill (DmpiClient *client)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func ((GDestroyNotify) dmpi_future_unref);
+
+  for (int i = 0; i < 20; i++)
+    g_ptr_array_add (futures, dmpi_client_submit (client, "bytes", g_variant_new ("(t)", (guint64) 500000 + i), NULL, 0, &error));
+  g_autoptr(GPtrArray) values = dmpi_client_gather (client, (DmpiFuture *const *) futures->pdata, futures->len, &error);
+  if (values == NULL)
+    die ("gather", error);
+  for (guint i = 0; i < values->len; i++)
+    {
+      gsize n;
+      const guint8 *bytes = g_variant_get_fixed_array (g_ptr_array_index (values, i), &n, 1);
+      gboolean intact = n == 500000 + i;
+      for (gsize j = 0; intact && j < n; j += 997)
+        intact = bytes[j] == (guint8) (j * 131u + 7u);
+      CHECK (intact, "result %u intact after spilling", i);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -314,6 +337,8 @@ main (int argc, char **argv)
     mode_fail (client);
   else if (strcmp (mode, "module") == 0 && argc > 2)
     mode_module (client, argv[2]);
+  else if (strcmp (mode, "spill") == 0)
+    mode_spill (client);
   else if (strcmp (mode, "api") == 0 && argc > 4)
     mode_api (client, argv[2], argv[4]);
   else if (strcmp (mode, "stall") == 0 && argc > 2)

@@ -1,0 +1,39 @@
+#!/bin/sh
+# The scheduler core under simulated load (contrib/sim/dask-mpi-sim): 100
+# workers of 4 threads, about 20,000 tasks per graph, with a free scheduler
+# (--sched-scale 0) so that runs are deterministic. Properties checked:
+# every task completes and runs exactly once, the core forgets every task
+# once the client lets go, no thread sits idle while the core holds queued
+# root work, and a tree reduction keeps its data where it is.
+. "$top_srcdir/t/tap/tap.sh"
+
+sim=$top_builddir/contrib/sim/dask-mpi-sim
+[ -x "$sim" ] || skip_all "$sim is not built"
+
+# get FILE KEY: the value of KEY= in FILE
+get () { sed -n "s/^$2=//p" "$1"; }
+# below A B: A < B as numbers
+below () { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 < b + 0) }'; }
+
+plan 20
+
+for g in parallel tree shuffle; do
+    timeout -k 5 120 "$sim" --graph $g --workers 100 --tasks 20000 --sched-scale 0 >$g.out 2>$g.err
+    is "$?" 0 "$g: the simulation ends well"
+    [ -s $g.err ] && diag "$(cat $g.err)"
+    is "$(get $g.out tasks_done)" "$(get $g.out tasks)" "$g: all tasks complete"
+    is "$(get $g.out tasks_not_run_once)" 0 "$g: every task runs exactly once"
+    is "$(get $g.out live_tasks_after_release)" 0 "$g: the core forgets every task once the client releases all"
+    frac=$(get $g.out idle_while_queued_frac)
+    ok "$g: no thread idle while root work is queued (idle fraction $frac < 0.005)" below "$frac" 0.005
+done
+
+is "$(get parallel.out sinks_live_before_release)" 20000 "parallel: results the client holds stay until released"
+is "$(get tree.out sinks_live_before_release)" 1 "tree: only the root is live before release (intermediates freed)"
+moved=$(get tree.out bytes_moved) produced=$(get tree.out bytes_produced)
+ok "tree: locality kept (moved $moved of $produced bytes, < 30%)" below "$moved" "$(awk -v p="$produced" 'BEGIN { printf "%.0f", p * 0.3 }')"
+
+# The figures the benchmark reads are there and sane.
+dps=$(get parallel.out decisions_per_s) bpt=$(get parallel.out bytes_per_task)
+ok "decisions_per_s is printed ($dps)" below 0 "$dps"
+ok "bytes_per_task is printed ($bpt)" below 0 "$bpt"
