@@ -46,6 +46,7 @@ struct _DmpiClient {
   char *refused;
   GArray *workers;             /* of WorkerInfo */
   GHashTable *futures;         /* id → DmpiFuture* (weak: futures remove themselves) */
+  GHashTable *keys;            /* key → DmpiFuture*, of the live futures with a key the user chose */
   guint64 next_id;
   guint64 next_request;
   DmpiTaskBatchBuilder *submit;
@@ -295,6 +296,7 @@ dmpi_client_new (int *argc, char ***argv, GError **error)
   c->context = g_main_context_new ();
   c->workers = g_array_new (FALSE, FALSE, sizeof (WorkerInfo));
   c->futures = g_hash_table_new (g_int64_hash, g_int64_equal);
+  c->keys = g_hash_table_new (g_str_hash, g_str_equal);
   c->release = g_array_new (FALSE, FALSE, sizeof (guint64));
   c->scatter_acks = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   c->next_id = 1;
@@ -353,6 +355,7 @@ client_free (DmpiClient *c)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     ((DmpiFuture *) value)->client = NULL;
   g_hash_table_unref (c->futures);
+  g_hash_table_unref (c->keys);
   for (guint i = 0; i < c->workers->len; i++)
     g_free (g_array_index (c->workers, WorkerInfo, i).host);
   g_array_unref (c->workers);
@@ -508,6 +511,8 @@ dmpi_future_unref (DmpiFuture *future)
   if (c != NULL)
     {
       g_hash_table_remove (c->futures, &future->id);
+      if (g_hash_table_lookup (c->keys, future->key) == future)
+        g_hash_table_remove (c->keys, future->key);
       if (!c->shut_down)
         g_array_append_val (c->release, future->id);
     }
@@ -587,6 +592,12 @@ dmpi_client_submit_full (DmpiClient *client, const char *function, GVariant *arg
       g_set_error_literal (error, DMPI_ERROR, DMPI_ERROR_INVALID_GRAPH, "a task needs a function name and a non-empty key");
       return NULL;
     }
+  if (key != NULL && g_hash_table_contains (client->keys, key))
+    {
+      g_set_error (error, DMPI_ERROR, DMPI_ERROR_INVALID_GRAPH,
+                   "duplicate task key '%s': a live future already has it", key);
+      return NULL;
+    }
   g_autofree guint32 *ranks = g_new (guint32, MAX (options->n_workers, 1));
   for (gsize i = 0; i < options->n_workers; i++)
     {
@@ -610,6 +621,8 @@ dmpi_client_submit_full (DmpiClient *client, const char *function, GVariant *arg
       dep_ids[i] = deps[i]->id;
     }
   DmpiFuture *f = future_new (client, key, function);
+  if (key != NULL)
+    g_hash_table_insert (client->keys, f->key, f);
   dmpi_task_batch_builder_add (client->submit, f->id, f->key, function, g_variant_get_type_string (owned_args),
                                g_variant_get_data (owned_args), g_variant_get_size (owned_args), dep_ids, NULL,
                                (guint) n_deps);

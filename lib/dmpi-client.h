@@ -102,6 +102,8 @@ gboolean    dmpi_client_wait_full         (DmpiClient *client, DmpiFuture *const
 gboolean    dmpi_client_cancel            (DmpiClient *client, DmpiFuture *const *futures, gsize n_futures,
                                            GError **error);
 void        dmpi_client_fire_and_forget   (DmpiClient *client, DmpiFuture *future);
+gboolean    dmpi_client_progress          (DmpiClient *client, DmpiFuture *const *futures, gsize n_futures,
+                                           const char *what, GError **error);
 
 DmpiAsCompleted *dmpi_as_completed_new  (DmpiClient *client, DmpiFuture *const *futures, gsize n_futures);
 DmpiFuture      *dmpi_as_completed_next (DmpiAsCompleted *iter, double timeout_s, GError **error);

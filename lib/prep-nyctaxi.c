@@ -312,7 +312,7 @@ run (DmpiClient *client, const DmpiPrepNyctaxiOptions *o, GError **error)
     }
   if (!dmpi_client_flush (client, error))
     return FALSE;
-  if (!dmpi_progress_wait (client, (DmpiFuture *const *) futures->pdata, futures->len, "partitions", error))
+  if (!dmpi_client_progress (client, (DmpiFuture *const *) futures->pdata, futures->len, "partitions", error))
     return FALSE;
 
   /* Failures: each names its partition, file and (from the reader) line. */

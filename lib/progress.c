@@ -28,7 +28,7 @@ draw (gboolean tty, const char *what, gsize done, gsize failed, gsize n, double 
 }
 
 gboolean
-dmpi_progress_wait (DmpiClient *client, DmpiFuture *const *futures, gsize n_futures,
+dmpi_client_progress (DmpiClient *client, DmpiFuture *const *futures, gsize n_futures,
                     const char *what, GError **error)
 {
   gboolean tty = isatty (STDERR_FILENO);

@@ -12,7 +12,6 @@ G_BEGIN_DECLS
  * line at the end. Returns FALSE only when waiting itself fails (the
  * cluster went away); a failed task is not an error here: look at the
  * futures' statuses. */
-gboolean dmpi_progress_wait (DmpiClient *client, DmpiFuture *const *futures, gsize n_futures,
-                             const char *what, GError **error);
+/* (Declared in dmpi-client.h as dmpi_client_progress.) */
 
 G_END_DECLS

@@ -147,9 +147,15 @@ mode_fail (DmpiClient *client)
   g_autoptr(GVariant) w = dmpi_client_gather_one (client, wrong, &error);
   CHECK (w == NULL && g_error_matches (error, DMPI_ERROR, DMPI_ERROR_INVALID_ARGS), "wrong arguments");
   g_clear_error (&error);
-  /* A duplicate key is refused by the scheduler. */
+  /* A duplicate key is refused while the first is alive, and free again after. */
   g_autoptr(DmpiFuture) first = dmpi_client_submit_with_key (client, "same", "inc", g_variant_new ("(x)", (gint64) 1), NULL, 0, &error);
   CHECK (gather_int (client, first) == 2, "first of a key");
+  DmpiFuture *again = dmpi_client_submit_with_key (client, "same", "inc", g_variant_new ("(x)", (gint64) 2), NULL, 0, &error);
+  CHECK (again == NULL && g_error_matches (error, DMPI_ERROR, DMPI_ERROR_INVALID_GRAPH), "duplicate key refused");
+  g_clear_error (&error);
+  g_clear_pointer (&first, dmpi_future_unref);
+  g_autoptr(DmpiFuture) reuse = dmpi_client_submit_with_key (client, "same", "inc", g_variant_new ("(x)", (gint64) 2), NULL, 0, &error);
+  CHECK (reuse != NULL && gather_int (client, reuse) == 3, "a released key can be used again");
 
   g_autoptr(DmpiFuture) ok = dmpi_client_submit (client, "inc", g_variant_new ("(x)", (gint64) 41), NULL, 0, &error);
   CHECK (gather_int (client, ok) == 42, "the cluster still serves");
