@@ -145,14 +145,10 @@ static void
 on_message (DmpiTransport *transport, int src, guint32 kind, GBytes *payload, gpointer user_data)
 {
   DmpiClient *c = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) msg = dmpi_msg_decode (kind, payload, src, &error);
+  g_autoptr(GVariant) msg = dmpi_msg_receive (kind, payload, src);
 
   if (msg == NULL)
-    {
-      g_warning ("dropped: %s", error->message);
-      return;
-    }
+    return;
   gboolean from_scheduler = src == SCHEDULER_RANK;
   gboolean ok = TRUE;
   switch (kind)

@@ -92,6 +92,17 @@ dmpi_msg_decode (guint32 kind, GBytes *payload, int src_rank, GError **error)
   return g_steal_pointer (&message);
 }
 
+GVariant *
+dmpi_msg_receive (guint32 kind, GBytes *payload, int src_rank)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *message = dmpi_msg_decode (kind, payload, src_rank, &error);
+
+  if (message == NULL)
+    g_warning ("dropped: %s", error->message);
+  return message;
+}
+
 GBytes *
 dmpi_msg_encode (guint32 kind, GVariant *message)
 {

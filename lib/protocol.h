@@ -71,6 +71,9 @@ GVariant *dmpi_msg_decode (guint32 kind, GBytes *payload, int src_rank, GError *
 /* Serialise @message (sinks a floating ref) after checking its type fits @kind. */
 GBytes   *dmpi_msg_encode (guint32 kind, GVariant *message);
 
+/* dmpi_msg_decode(), logging and dropping what fails (NULL then). */
+GVariant *dmpi_msg_receive (guint32 kind, GBytes *payload, int src_rank);
+
 /* Encode and send. */
 void      dmpi_msg_send   (DmpiTransport *transport, int dest_rank, guint32 kind, GVariant *message);
 

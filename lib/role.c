@@ -35,6 +35,34 @@ dmpi_now (void)
 }
 
 gboolean
+dmpi_role_start (DmpiRole role, const char *log_level, int *status)
+{
+  g_autoptr(GError) error = NULL;
+  DmpiLogLevel level;
+
+  *status = 2;
+  if (!dmpi_role_init (role, NULL, NULL, &error))
+    {
+      g_critical ("%s", error->message);
+      /* Every rank of a too-small world fails alike, so all can finalize. */
+      if (g_error_matches (error, DMPI_ERROR, DMPI_ERROR_WORLD_TOO_SMALL))
+        dmpi_transport_finalize_mpi ();
+      return FALSE;
+    }
+  if (log_level != NULL)
+    {
+      if (!dmpi_log_parse_level (log_level, &level, &error))
+        {
+          g_critical ("--log-level: %s", error->message);
+          return FALSE;
+        }
+      dmpi_log_set_level (level);
+    }
+  *status = 0;
+  return TRUE;
+}
+
+gboolean
 dmpi_role_init (DmpiRole role, int *argc, char ***argv, GError **error)
 {
   dmpi_log_init (dmpi_role_name (role), -1);

@@ -12,6 +12,10 @@ G_BEGIN_DECLS
  * worker ≥ 2). */
 gboolean    dmpi_role_init     (DmpiRole role, int *argc, char ***argv, GError **error);
 const char *dmpi_role_name     (DmpiRole role);
+/* The common start of the scheduler and the worker: dmpi_role_init() and
+ * the --log-level option (NULL: the environment's). On FALSE the error is
+ * logged and *status is the exit status to return. */
+gboolean    dmpi_role_start    (DmpiRole role, const char *log_level, int *status);
 const char *dmpi_hostname      (void);
 /* Seconds since the epoch, for task start/stop times. */
 double      dmpi_now           (void);

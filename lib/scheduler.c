@@ -457,14 +457,10 @@ static void
 on_message (DmpiTransport *transport, int src, guint32 kind, GBytes *payload, gpointer user_data)
 {
   Scheduler *s = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) msg = dmpi_msg_decode (kind, payload, src, &error);
+  g_autoptr(GVariant) msg = dmpi_msg_receive (kind, payload, src);
 
   if (msg == NULL)
-    {
-      g_warning ("dropped: %s", error->message);
-      return;
-    }
+    return;
   gboolean from_client = src == CLIENT_RANK;
   gboolean from_worker = src >= 2 && g_hash_table_contains (s->worker_hello, GINT_TO_POINTER (src));
   gboolean ok = TRUE;
@@ -552,26 +548,11 @@ on_message (DmpiTransport *transport, int src, guint32 kind, GBytes *payload, gp
 int
 dmpi_scheduler_run (const DmpiSchedulerOptions *options)
 {
-  g_autoptr(GError) error = NULL;
   Scheduler s = { 0 };
+  int start_status;
 
-  if (!dmpi_role_init (DMPI_ROLE_SCHEDULER, NULL, NULL, &error))
-    {
-      g_critical ("%s", error->message);
-      if (g_error_matches (error, DMPI_ERROR, DMPI_ERROR_WORLD_TOO_SMALL))
-        dmpi_transport_finalize_mpi ();
-      return 2;
-    }
-  if (options->log_level != NULL)
-    {
-      DmpiLogLevel level;
-      if (!dmpi_log_parse_level (options->log_level, &level, &error))
-        {
-          g_critical ("%s", error->message);
-          return 2;
-        }
-      dmpi_log_set_level (level);
-    }
+  if (!dmpi_role_start (DMPI_ROLE_SCHEDULER, options->log_level, &start_status))
+    return start_status;
   s.size = dmpi_transport_world_size ();
   s.context = g_main_context_new ();
   g_main_context_push_thread_default (s.context);

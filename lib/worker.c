@@ -526,14 +526,10 @@ static void
 on_message (DmpiTransport *transport, int src, guint32 kind, GBytes *payload, gpointer user_data)
 {
   Worker *w = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) msg = dmpi_msg_decode (kind, payload, src, &error);
+  g_autoptr(GVariant) msg = dmpi_msg_receive (kind, payload, src);
 
   if (msg == NULL)
-    {
-      g_warning ("dropped: %s", error->message);
-      return;
-    }
+    return;
   gboolean from_scheduler = src == SCHEDULER_RANK;
   gboolean ok = TRUE;
   switch (kind)
@@ -633,26 +629,11 @@ env_uint (const char *name, guint64 fallback)
 int
 dmpi_worker_run (const DmpiWorkerOptions *options)
 {
-  g_autoptr(GError) error = NULL;
   Worker w = { 0 };
+  int start_status;
 
-  if (!dmpi_role_init (DMPI_ROLE_WORKER, NULL, NULL, &error))
-    {
-      g_critical ("%s", error->message);
-      if (g_error_matches (error, DMPI_ERROR, DMPI_ERROR_WORLD_TOO_SMALL))
-        dmpi_transport_finalize_mpi ();
-      return 2;
-    }
-  if (options->log_level != NULL)
-    {
-      DmpiLogLevel level;
-      if (!dmpi_log_parse_level (options->log_level, &level, &error))
-        {
-          g_critical ("%s", error->message);
-          return 2;
-        }
-      dmpi_log_set_level (level);
-    }
+  if (!dmpi_role_start (DMPI_ROLE_WORKER, options->log_level, &start_status))
+    return start_status;
   w.rank = dmpi_transport_world_rank ();
   install_crash_handler (w.rank);
   w.nthreads = options->nthreads > 0 ? options->nthreads : (guint) CLAMP (env_uint ("DASK_MPI_NTHREADS", 1), 1, 1024);
