@@ -667,9 +667,13 @@ place (DmpiSched *sched, DmpiSchedTask *task)
     return idle;
   /* Time to move the bytes (at ~1 GB/s) against the time to wait behind the
    * holder's extra work. */
-  double mean = sched->mean_duration >= 0 ? sched->mean_duration : DURATION_UNKNOWN;
+  /* The wait is counted in this task's own function's learned duration:
+   * a global mean, inflated by slow functions, would send many quick tasks
+   * away from a large input and copy it to every worker. */
+  double duration = task->fn->duration >= 0 ? task->fn->duration
+                    : sched->mean_duration >= 0 ? sched->mean_duration : DURATION_UNKNOWN;
   double extra_wait = ((double) best->n_processing / best->nthreads
-                       - (double) idle->n_processing / idle->nthreads) * mean;
+                       - (double) idle->n_processing / idle->nthreads) * duration;
   double move = (double) best_bytes / 1e9;
   return extra_wait > move + 0.001 ? idle : best;
 }
