@@ -14,6 +14,7 @@ packages="
   python3-distributed python3-dask python3-mpi4py python3-pandas
   nodejs npm
   chromium fonts-dejavu-core
+  clang libclang-rt-14-dev
 "
 
 if [ "${1:-}" = --list ]; then

@@ -403,7 +403,7 @@ dmpi_task_batch_deps (const DmpiTaskBatch *t, gsize i, guint *n_deps)
   gsize start = i == 0 ? 0 : t->deps_end[i - 1];
 
   *n_deps = (guint) (t->deps_end[i] - start);
-  return t->deps + start;
+  return t->deps != NULL ? t->deps + start : NULL;
 }
 
 const guint32 *
@@ -412,7 +412,8 @@ dmpi_task_batch_restrict (const DmpiTaskBatch *t, gsize i, guint *n_ranks)
   gsize start = i == 0 ? 0 : t->restrict_end[i - 1];
 
   *n_ranks = (guint) (t->restrict_end[i] - start);
-  return t->restrict_to + start;
+  /* A batch with no restrictions at all has no array (NULL + 0 is undefined). */
+  return t->restrict_to != NULL ? t->restrict_to + start : NULL;
 }
 
 const guint32 *

@@ -12,11 +12,12 @@ help_cmd () {
         dask-mpi-run) echo "${DASK_MPI_RUN:?}" ;;
         dask-mpi-scheduler) echo "${DASK_MPI_SCHEDULER:?}" ;;
         dask-mpi-worker) echo "${DASK_MPI_WORKER:?}" ;;
+        dask-mpi-prep-nyctaxi) echo "${top_builddir:?}/bin/dask-mpi-prep-nyctaxi" ;;
     esac
 }
 
-commands="dask-mpi-run dask-mpi-scheduler dask-mpi-worker"
-plan 9
+commands="dask-mpi-run dask-mpi-scheduler dask-mpi-worker dask-mpi-prep-nyctaxi"
+plan 12
 
 for cmd in $commands; do
     # Every warning category (-ww); -z: format but print nothing.

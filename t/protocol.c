@@ -190,6 +190,30 @@ test_task_batch (void)
   dmpi_task_batch_clear (&batch);
 }
 
+/* Found by t/fuzz/protocol: a batch with no dependencies and no
+ * restrictions at all has no arrays behind them (reading one was NULL + 0,
+ * undefined behaviour caught by UBSan). */
+static void
+test_task_batch_without_lists (void)
+{
+  DmpiTaskBatchBuilder *builder = dmpi_task_batch_builder_new ();
+  DmpiTaskBatch batch;
+  g_autoptr(GError) error = NULL;
+  guint n = 99;
+
+  dmpi_task_batch_builder_add_variant (builder, 1, "a", "inc", g_variant_new ("(i)", 1), NULL, NULL, 0);
+  g_autoptr(GVariant) message = g_variant_ref_sink (dmpi_task_batch_builder_end (builder));
+  dmpi_task_batch_builder_free (builder);
+  g_assert_true (dmpi_task_batch_parse (&batch, message, &error));
+  g_assert_null (dmpi_task_batch_deps (&batch, 0, &n));
+  g_assert_cmpuint (n, ==, 0);
+  n = 99;
+  g_assert_null (dmpi_task_batch_restrict (&batch, 0, &n));
+  g_assert_cmpuint (n, ==, 0);
+  g_assert_null (dmpi_task_batch_dep_ranks (&batch, 0));
+  dmpi_task_batch_clear (&batch);
+}
+
 /* Columns that disagree with each other are refused, not read. */
 static void
 test_task_batch_inconsistent (void)
@@ -244,6 +268,73 @@ test_result_batch (void)
   dmpi_result_batch_clear (&batch);
 }
 
+/* The decoder's verdict is GLib's normal form, exactly: on garbage, and on
+ * valid messages of every kind with a byte changed or cut off. */
+static gboolean
+glib_says_normal (guint32 kind, GBytes *bytes)
+{
+  g_autoptr(GVariant) v = g_variant_ref_sink (g_variant_new_from_bytes (dmpi_msg_kind_type (kind), bytes, FALSE));
+  return g_variant_is_normal_form (v);
+}
+
+static void
+test_same_verdict_as_glib (void)
+{
+  GRand *rand = g_rand_new_with_seed (11);
+  guint accepted = 0, refused = 0;
+
+  for (guint32 kind = 1; kind < DMPI_MSG_N_KINDS; kind++)
+    {
+      g_autoptr(GBytes) valid = dmpi_msg_encode (kind, sample (kind));
+      gsize size = g_bytes_get_size (valid);
+      for (guint round = 0; round < 300; round++)
+        {
+          g_autofree guint8 *data = g_memdup (g_bytes_get_data (valid, NULL), (guint) MAX (size, 1));
+          gsize len = size;
+          if (round % 3 == 2 && len > 0)
+            len = g_rand_int_range (rand, 0, (gint32) len);
+          else if (len > 0)
+            data[g_rand_int_range (rand, 0, (gint32) len)] = (guint8) g_rand_int (rand);
+          g_autoptr(GBytes) bytes = g_bytes_new (data, len);
+          g_autoptr(GError) error = NULL;
+          g_autoptr(GVariant) v = dmpi_msg_decode (kind, bytes, 2, &error);
+          gboolean want = glib_says_normal (kind, bytes);
+          if ((v != NULL) != want)
+            g_error ("%s message of %" G_GSIZE_FORMAT " bytes, round %u: decoder says %s, GLib says %s",
+                     dmpi_msg_kind_name (kind), len, round, v != NULL ? "normal" : "not", want ? "normal" : "not");
+          if (v != NULL)
+            accepted++;
+          else
+            refused++;
+        }
+    }
+  /* Both verdicts occur, so the comparison means something. */
+  g_assert_cmpuint (accepted, >, 100);
+  g_assert_cmpuint (refused, >, 100);
+  g_rand_free (rand);
+}
+
+/* A large result travels as a data message and is accepted whole. */
+static void
+test_large_data (void)
+{
+  gsize n = 10 << 20;
+  g_autofree guint8 *payload = g_malloc (n);
+  for (gsize i = 0; i < n; i++)
+    payload[i] = (guint8) (i * 7);
+  GVariant *value = g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, payload, n, 1);
+  g_autoptr(GBytes) bytes = dmpi_msg_encode (DMPI_MSG_DATA, g_variant_new ("(tbvs)", (guint64) 5, TRUE, value, ""));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) msg = dmpi_msg_decode (DMPI_MSG_DATA, bytes, 3, &error);
+  g_assert_no_error (error);
+  g_autoptr(GVariant) inner = NULL;
+  g_variant_get (msg, "(tbvs)", NULL, NULL, &inner, NULL);
+  gsize got;
+  const guint8 *data = g_variant_get_fixed_array (inner, &got, 1);
+  g_assert_cmpuint (got, ==, n);
+  g_assert_cmpmem (data, n, payload, n);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -255,6 +346,9 @@ main (int argc, char **argv)
   g_test_add_func ("/protocol/unknown-kind", test_unknown_kind);
   g_test_add_func ("/protocol/task-batch", test_task_batch);
   g_test_add_func ("/protocol/task-batch-inconsistent", test_task_batch_inconsistent);
+  g_test_add_func ("/protocol/task-batch-without-lists", test_task_batch_without_lists);
   g_test_add_func ("/protocol/result-batch", test_result_batch);
+  g_test_add_func ("/protocol/same-verdict-as-glib", test_same_verdict_as_glib);
+  g_test_add_func ("/protocol/large-data", test_large_data);
   return g_test_run ();
 }

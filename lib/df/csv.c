@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #define CHUNK_SIZE ((gsize) 8 * 1024 * 1024)
+#define PAD        16
 
 /* ---------------------------------------------------------------- values */
 
@@ -77,11 +78,53 @@ static const long double pow10_ld[] = {
   1e23L, 1e24L, 1e25L, 1e26L, 1e27L,
 };
 
+/* Whether the 8 bytes at p are all ASCII digits; if so *v gets their
+ * value (little-endian SWAR, as in simdjson). */
+static inline gboolean
+eight_digits (const char *p, guint64 *v)
+{
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+  guint64 x;
+  memcpy (&x, p, sizeof x);
+  if ((((x & G_GUINT64_CONSTANT (0xF0F0F0F0F0F0F0F0)) |
+        (((x + G_GUINT64_CONSTANT (0x0606060606060606)) & G_GUINT64_CONSTANT (0xF0F0F0F0F0F0F0F0)) >> 4))
+       != G_GUINT64_CONSTANT (0x3333333333333333)))
+    return FALSE;
+  x -= G_GUINT64_CONSTANT (0x3030303030303030);
+  x = x * 10 + (x >> 8);
+  x = (((x & G_GUINT64_CONSTANT (0x000000FF000000FF)) * (100 + (G_GUINT64_CONSTANT (1000000) << 32))) +
+       (((x >> 16) & G_GUINT64_CONSTANT (0x000000FF000000FF)) * (1 + (G_GUINT64_CONSTANT (10000) << 32)))) >> 32;
+  *v = x;
+  return TRUE;
+#else
+  (void) p, (void) v;
+  return FALSE;
+#endif
+}
+
+/* Appends a run of digits at p to m; padded: 8 bytes past any byte of the
+ * run may be read (the parser's buffer has that slack), so whole groups of
+ * 8 digits go at once. */
+static inline const char *
+scan_digits (const char *p, guint64 *m, gboolean padded)
+{
+  guint64 x = *m, v;
+  if (padded)
+    while (eight_digits (p, &v))
+      x = x * 100000000 + v, p += 8;
+  while (is_digit (*p))
+    x = x * 10 + (guint64) (*p++ - '0');
+  *m = x;
+  return p;
+}
+
 /* A decimal number in plain or exponent form with at most 19 significant
  * digits, as mantissa * 10^exp10. Returns the end, or NULL for anything else
- * (the caller then uses g_ascii_strtod). */
-static inline const char *
-scan_decimal (const char *p, guint64 *mant, int *exp10_out, gboolean *neg)
+ * (the caller then uses g_ascii_strtod). The mantissa wraps on more than 19
+ * digits, which the digit count then rejects. */
+static inline G_GNUC_UNUSED __attribute__ ((always_inline)) const char *
+scan_decimal_impl (const char *p, guint64 *mant, int *exp10_out, gboolean *neg,
+                   gboolean padded)
 {
   *neg = FALSE;
   if (*p == '-')
@@ -94,8 +137,7 @@ scan_decimal (const char *p, guint64 *mant, int *exp10_out, gboolean *neg)
   while (*p == '0')
     p++;
   const char *digits = p;
-  while (is_digit (*p))
-    m = m * 10 + (guint64) (*p++ - '0');
+  p = scan_digits (p, &m, padded);
   gsize nd = (gsize) (p - digits);
   gboolean any = p > start;
   if (*p == '.')
@@ -105,8 +147,7 @@ scan_decimal (const char *p, guint64 *mant, int *exp10_out, gboolean *neg)
         while (*p == '0')
           p++;
       const char *sig = p;
-      while (is_digit (*p))
-        m = m * 10 + (guint64) (*p++ - '0');
+      p = scan_digits (p, &m, padded);
       nd += (gsize) (p - sig);
       exp10 = -(int) (p - frac);
       any = any || p > frac;
@@ -136,6 +177,12 @@ scan_decimal (const char *p, guint64 *mant, int *exp10_out, gboolean *neg)
   *mant = m;
   *exp10_out = exp10;
   return p;
+}
+
+static inline const char *
+scan_decimal (const char *p, guint64 *mant, int *exp10_out, gboolean *neg)
+{
+  return scan_decimal_impl (p, mant, exp10_out, neg, FALSE);
 }
 
 /* With a mantissa up to 2^53 and a power of ten up to 22 the quotient or
@@ -208,6 +255,19 @@ scan_float_fast (const char *p, gfloat *out)
   return p;
 }
 
+/* The same inside the parser's padded buffer. */
+static inline const char *
+scan_float_padded (const char *p, gfloat *out)
+{
+  guint64 m;
+  int e;
+  gboolean neg;
+  p = scan_decimal_impl (p, &m, &e, &neg, TRUE);
+  if (p == NULL || !decimal_to_float (m, e, neg, out))
+    return NULL;
+  return p;
+}
+
 static int
 days_in_month (gint64 y, int m)
 {
@@ -272,6 +332,10 @@ scan_timestamp (const char *p, gint64 *out)
             frac *= 10;
         }
     }
+  /* Nanoseconds in a gint64 reach from 1677 to 2262 (as pandas'
+   * datetime64[ns]); a date outside is an error, not an overflow. */
+  if (secs >= G_MAXINT64 / G_GINT64_CONSTANT (1000000000) || secs <= G_MININT64 / G_GINT64_CONSTANT (1000000000))
+    return NULL;
   *out = secs * G_GINT64_CONSTANT (1000000000) + frac;
   return p;
 }
@@ -288,6 +352,12 @@ typedef struct {
   const char *header;   /* the field's header name */
 } Field;
 
+/* A DmpiCsvRange resolved to its column. */
+typedef struct {
+  DmpiColumn *col;
+  double      lo, hi;
+} Range;
+
 typedef struct {
   const char *path;
   guint       n_fields;
@@ -295,6 +365,10 @@ typedef struct {
   DmpiColumn **cols;
   guint       n_cols;
   gsize       n_rows, capacity, max_rows;
+  gsize       rows_read;     /* rows parsed, kept or not */
+  guint64     size_hint;     /* bytes to parse, if known: sizes the columns */
+  Range      *ranges;        /* a row is kept when it passes all of them */
+  guint       n_ranges;
   guint64     lines;         /* newlines consumed so far */
   GString    *scratch;
   /* the failure, located by the caller */
@@ -318,10 +392,27 @@ parse_fail (Parser *P, int code, const char *fmt, ...)
   return PARSE_ERROR;
 }
 
+/* The rows of size_hint bytes, guessed from the lines in the first 64 KiB
+ * at p, with a margin: sizing the columns once avoids copying them as they
+ * grow; pages never written cost no memory. */
+static gsize
+estimate_rows (guint64 size_hint, const char *p, const char *end)
+{
+  gsize sample = (gsize) MIN ((guint64) (end - p), MIN (size_hint, (guint64) 65536));
+  gsize lines = 0;
+  for (const char *q = p, *e = p + sample; (q = memchr (q, '\n', (gsize) (e - q))) != NULL; q++)
+    lines++;
+  if (lines == 0)
+    return 0;
+  return (gsize) ((double) size_hint / (double) sample * (double) lines * 1.05) + 1024;
+}
+
 static void
-parser_grow (Parser *P)
+parser_grow (Parser *P, const char *p, const char *end)
 {
   gsize cap = P->capacity < 1024 ? 1024 : P->capacity * 2;
+  if (P->capacity == 0 && P->size_hint > 0)
+    cap = MAX (cap, estimate_rows (P->size_hint, p, end));
   if (P->max_rows > 0 && cap > P->max_rows)
     cap = P->max_rows;
   for (guint i = 0; i < P->n_cols; i++)
@@ -515,6 +606,36 @@ parse_quoted (Parser *P, const Field *fd, gsize row, const char **pp, const char
   return PARSE_OK;
 }
 
+static inline gboolean
+row_passes (const Parser *P, gsize row)
+{
+  for (guint i = 0; i < P->n_ranges; i++)
+    {
+      const DmpiColumn *c = P->ranges[i].col;
+      double v;
+      if (c->valid != NULL && !c->valid[row])
+        return FALSE;
+      switch (c->type)
+        {
+        case DMPI_COL_FLOAT32:
+          v = DMPI_COLUMN_FLOAT32 (c)[row];
+          break;
+        case DMPI_COL_INT32:
+          v = DMPI_COLUMN_INT32 (c)[row];
+          break;
+        case DMPI_COL_FLOAT64:
+          v = DMPI_COLUMN_FLOAT64 (c)[row];
+          break;
+        default:
+          v = (double) DMPI_COLUMN_INT64 (c)[row];
+          break;
+        }
+      if (!(v > P->ranges[i].lo && v < P->ranges[i].hi))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* Parses the whole lines in [buf, buf + len); buf[len - 1] is '\n', which
  * stops every unquoted scan. *consumed gets the bytes used: all of them, or
  * up to the start of a row whose quoted field runs past the end (PARSE_MORE)
@@ -540,7 +661,7 @@ parse_region (Parser *P, const char *buf, gsize len, gboolean final, gsize *cons
           return PARSE_DONE;
         }
       if (G_UNLIKELY (P->n_rows == P->capacity))
-        parser_grow (P);
+        parser_grow (P, p, end);
       const gsize row = P->n_rows;
       guint64 row_lines = 0;
 
@@ -585,7 +706,7 @@ parse_region (Parser *P, const char *buf, gsize len, gboolean final, gsize *cons
               switch (fd->kind)
                 {
                 case DMPI_COL_FLOAT32:
-                  e = scan_float_fast (p, &fv);
+                  e = scan_float_padded (p, &fv);
                   if (G_LIKELY (e != NULL && at_field_end (e)))
                     DMPI_COLUMN_FLOAT32 (c)[row] = fv, ok = TRUE;
                   break;
@@ -640,7 +761,10 @@ parse_region (Parser *P, const char *buf, gsize len, gboolean final, gsize *cons
             }
         }
       P->lines += 1 + row_lines;
-      P->n_rows++;
+      P->rows_read++;
+      /* A rejected row is overwritten by the next one. */
+      if (G_LIKELY (row_passes (P, row)))
+        P->n_rows++;
     }
   *consumed = len;
   return PARSE_OK;
@@ -799,6 +923,7 @@ parser_clear (Parser *P)
 {
   g_free (P->fields);
   g_free (P->cols);
+  g_free (P->ranges);
   if (P->scratch != NULL)
     g_string_free (P->scratch, TRUE);
   g_free (P->err_msg);
@@ -850,6 +975,35 @@ parser_setup (Parser *P, char **header, const DmpiCsvColumn *specs, guint n_spec
   return TRUE;
 }
 
+/* Resolves the row filter against the columns made by parser_setup. */
+static gboolean
+parser_setup_ranges (Parser *P, const DmpiCsvRange *keep, guint n_keep, GError **error)
+{
+  P->ranges = g_new0 (Range, MAX (n_keep, 1));
+  P->n_ranges = n_keep;
+  for (guint i = 0; i < n_keep; i++)
+    {
+      if (keep[i].column >= P->n_cols)
+        {
+          g_set_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_FAILED,
+                       "%s: row filter %u names column %u of %u", P->path, i,
+                       keep[i].column, P->n_cols);
+          return FALSE;
+        }
+      DmpiColumn *c = P->cols[keep[i].column];
+      if (c->type != DMPI_COL_INT32 && c->type != DMPI_COL_INT64 &&
+          c->type != DMPI_COL_FLOAT32 && c->type != DMPI_COL_FLOAT64)
+        {
+          g_set_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_FAILED,
+                       "%s: row filter on column '%s' of type %s: only numbers", P->path,
+                       c->name, dmpi_col_type_name (c->type));
+          return FALSE;
+        }
+      P->ranges[i] = (Range) { c, keep[i].lo, keep[i].hi };
+    }
+  return TRUE;
+}
+
 static DmpiTable *
 parser_finish (Parser *P)
 {
@@ -876,7 +1030,9 @@ static gboolean
 parse_stream (Parser *P, ReadFunc read, gpointer source, GError **error)
 {
   gsize cap = CHUNK_SIZE, have = 0;
-  g_autofree char *buf = g_malloc (cap + 1);   /* + 1: room for a final '\n' */
+  /* + 1: room for a final '\n'; + PAD: the number scanner's 8-byte loads
+   * (zeroed, so that they read defined bytes). */
+  g_autofree char *buf = g_malloc0 (cap + 1 + PAD);
   gboolean eof = FALSE;
 
   for (;;)
@@ -886,7 +1042,8 @@ parse_stream (Parser *P, ReadFunc read, gpointer source, GError **error)
           if (have == cap)
             {
               cap *= 2;
-              buf = g_realloc (buf, cap + 1);
+              buf = g_realloc (buf, cap + 1 + PAD);
+              memset (buf + have, 0, cap + 1 + PAD - have);
             }
           gssize r = read (source, buf + have, cap - have, error);
           if (r < 0)
@@ -1085,7 +1242,7 @@ archive_header (HeaderedSource *s, GError **error)
 
 static DmpiTable *
 read_archive (const char *path, const DmpiCsvColumn *specs, guint n_specs, gsize max_rows,
-              GError **error)
+              const DmpiCsvRange *keep, guint n_keep, gsize *rows_in, GError **error)
 {
   HeaderedSource s = { { path, NULL }, NULL, 0, 0 };
   Parser P = { .path = path, .max_rows = max_rows };
@@ -1098,7 +1255,8 @@ read_archive (const char *path, const DmpiCsvColumn *specs, guint n_specs, gsize
   header = archive_header (&s, error);
   if (header == NULL)
     goto out;
-  if (!parser_setup (&P, header, specs, n_specs, error))
+  if (!parser_setup (&P, header, specs, n_specs, error) ||
+      !parser_setup_ranges (&P, keep, n_keep, error))
     goto out;
   P.lines = 1;   /* the header */
   if (!parse_stream (&P, headered_read, &s, error))
@@ -1108,6 +1266,8 @@ read_archive (const char *path, const DmpiCsvColumn *specs, guint n_specs, gsize
       goto out;
     }
   result = parser_finish (&P);
+  if (rows_in != NULL)
+    *rows_in = P.rows_read;
 out:
   parser_free_columns (&P);
   parser_clear (&P);
@@ -1118,7 +1278,8 @@ out:
 
 static DmpiTable *
 read_plain (const char *path, guint64 offset, guint64 length, const DmpiCsvColumn *specs,
-            guint n_specs, gsize max_rows, GError **error)
+            guint n_specs, gsize max_rows, const DmpiCsvRange *keep, guint n_keep,
+            gsize *rows_in, GError **error)
 {
   guint64 size, start, end;
   Parser P = { .path = path, .max_rows = max_rows };
@@ -1129,7 +1290,8 @@ read_plain (const char *path, guint64 offset, guint64 length, const DmpiCsvColum
   if (fd < 0)
     return NULL;
   header = plain_header (path, fd, size, error);
-  if (header == NULL || !parser_setup (&P, header, specs, n_specs, error))
+  if (header == NULL || !parser_setup (&P, header, specs, n_specs, error) ||
+      !parser_setup_ranges (&P, keep, n_keep, error))
     goto out;
   if (!next_line_start (path, fd, MIN (offset, size), size, &start, error))
     goto out;
@@ -1140,6 +1302,7 @@ read_plain (const char *path, guint64 offset, guint64 length, const DmpiCsvColum
   if (start < end)
     {
       PlainSource src = { path, fd, start, end };
+      P.size_hint = end - start;
       if (!parse_stream (&P, plain_read, &src, error))
         {
           if (P.err_msg != NULL)
@@ -1148,6 +1311,8 @@ read_plain (const char *path, guint64 offset, guint64 length, const DmpiCsvColum
         }
     }
   result = parser_finish (&P);
+  if (rows_in != NULL)
+    *rows_in = P.rows_read;
 out:
   parser_free_columns (&P);
   parser_clear (&P);
@@ -1159,7 +1324,18 @@ DmpiTable *
 dmpi_csv_read (const char *path, guint64 offset, guint64 length,
                const DmpiCsvColumn *columns, guint n_columns, GError **error)
 {
+  return dmpi_csv_read_filtered (path, offset, length, columns, n_columns, NULL, 0, NULL,
+                                 error);
+}
+
+DmpiTable *
+dmpi_csv_read_filtered (const char *path, guint64 offset, guint64 length,
+                        const DmpiCsvColumn *columns, guint n_columns,
+                        const DmpiCsvRange *keep, guint n_keep, gsize *rows_in,
+                        GError **error)
+{
   g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (keep != NULL || n_keep == 0, NULL);
   if (dmpi_csv_path_is_compressed (path))
     {
       if (offset != 0)
@@ -1169,9 +1345,10 @@ dmpi_csv_read (const char *path, guint64 offset, guint64 length,
                        path, offset);
           return NULL;
         }
-      return read_archive (path, columns, n_columns, 0, error);
+      return read_archive (path, columns, n_columns, 0, keep, n_keep, rows_in, error);
     }
-  return read_plain (path, offset, length, columns, n_columns, 0, error);
+  return read_plain (path, offset, length, columns, n_columns, 0, keep, n_keep, rows_in,
+                     error);
 }
 
 char **
@@ -1212,8 +1389,8 @@ dmpi_csv_read_head (const char *path, gsize max_rows, GError **error)
     }
   max_rows = MAX (max_rows, 1);
   if (dmpi_csv_path_is_compressed (path))
-    return read_archive (path, specs, n, max_rows, error);
-  return read_plain (path, 0, G_MAXUINT64, specs, n, max_rows, error);
+    return read_archive (path, specs, n, max_rows, NULL, 0, NULL, error);
+  return read_plain (path, 0, G_MAXUINT64, specs, n, max_rows, NULL, 0, NULL, error);
 }
 
 GArray *

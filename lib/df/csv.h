@@ -21,6 +21,16 @@ typedef struct {
   DmpiColType  type;
 } DmpiCsvColumn;
 
+/* A row filter: a row is kept only when the requested column `column`
+ * (an index into the columns asked for) holds a value strictly between lo
+ * and hi; a missing value rejects the row. For int32, int64, float32 and
+ * float64 columns (the value compared as a double, exact for these bounds
+ * when they are representable in the column's type). */
+typedef struct {
+  guint   column;
+  gdouble lo, hi;
+} DmpiCsvRange;
+
 /* A nominal byte range of a plain file. A block holds the lines that start
  * after the first newline at or after offset (offset 0 included: block 0
  * skips the header) and runs to the end of the line that crosses
@@ -54,6 +64,14 @@ char      **dmpi_csv_read_header (const char *path, GError **error);
 DmpiTable  *dmpi_csv_read (const char *path, guint64 offset, guint64 length,
                            const DmpiCsvColumn *columns, guint n_columns,
                            GError **error);
+
+/* dmpi_csv_read keeping only the rows that pass every range of keep
+ * (evaluated while parsing: no filtered copy is made). rows_in, if not
+ * NULL, gets the number of rows read before filtering. */
+DmpiTable  *dmpi_csv_read_filtered (const char *path, guint64 offset, guint64 length,
+                                    const DmpiCsvColumn *columns, guint n_columns,
+                                    const DmpiCsvRange *keep, guint n_keep,
+                                    gsize *rows_in, GError **error);
 
 /* The first max_rows rows of a file, every column as a string: for showing
  * the input to a user. */

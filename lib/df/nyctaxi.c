@@ -132,8 +132,27 @@ between (const DmpiColumn *c, gsize i, gfloat lo, gfloat hi)
   return dmpi_column_is_valid (c, i) && v > lo && v < hi;
 }
 
+/* The job's filter (step 1), as the reader can apply it while parsing. */
+static const DmpiCsvRange input_filter[] = {
+  { 11, 0.0, 500.0 },    /* fare_amount */
+  { 3, 0.0, 6.0 },       /* passenger_count */
+  { 5, -75.0, -73.0 },   /* pickup_longitude */
+  { 8, -75.0, -73.0 },   /* dropoff_longitude */
+  { 6, 40.0, 42.0 },     /* pickup_latitude */
+  { 9, 40.0, 42.0 },     /* dropoff_latitude */
+};
+
+static gboolean transform (DmpiTable *t, gboolean filtered, GError **error);
+
 gboolean
 dmpi_nyctaxi_transform (DmpiTable *t, GError **error)
+{
+  return transform (t, FALSE, error);
+}
+
+/* filtered: the reader has already dropped the rows step 1 drops. */
+static gboolean
+transform (DmpiTable *t, gboolean filtered, GError **error)
 {
   DmpiColumn *cols[DMPI_NYCTAXI_N_INPUT_COLUMNS];
   for (guint i = 0; i < DMPI_NYCTAXI_N_INPUT_COLUMNS; i++)
@@ -154,8 +173,8 @@ dmpi_nyctaxi_transform (DmpiTable *t, GError **error)
 
   /* 1. filter */
   gsize n = t->n_rows, kept = 0;
-  g_autofree guint8 *keep = g_malloc (MAX (n, 1));
-  for (gsize i = 0; i < n; i++)
+  g_autofree guint8 *keep = filtered ? NULL : g_malloc (MAX (n, 1));
+  for (gsize i = 0; i < n && !filtered; i++)
     {
       gint32 pc = DMPI_COLUMN_INT32 (passengers)[i];
       keep[i] = between (fare, i, 0.0f, 500.0f) &&
@@ -164,7 +183,7 @@ dmpi_nyctaxi_transform (DmpiTable *t, GError **error)
                 between (plat, i, 40.0f, 42.0f) && between (dlat, i, 40.0f, 42.0f);
       kept += keep[i];
     }
-  if (kept != n)
+  if (!filtered && kept != n)
     dmpi_table_filter (t, keep);
   n = t->n_rows;
 
@@ -252,13 +271,12 @@ DmpiTable *
 dmpi_nyctaxi_read_block (const char *path, guint64 offset, guint64 length, gsize *rows_in,
                          GError **error)
 {
-  g_autoptr(DmpiTable) t = dmpi_csv_read (path, offset, length, input_columns,
-                                          DMPI_NYCTAXI_N_INPUT_COLUMNS, error);
+  g_autoptr(DmpiTable) t = dmpi_csv_read_filtered (path, offset, length, input_columns,
+                                                   DMPI_NYCTAXI_N_INPUT_COLUMNS, input_filter,
+                                                   G_N_ELEMENTS (input_filter), rows_in, error);
   if (t == NULL)
     return NULL;
-  if (rows_in != NULL)
-    *rows_in = t->n_rows;
-  if (!dmpi_nyctaxi_transform (t, error))
+  if (!transform (t, TRUE, error))
     return NULL;
   return g_steal_pointer (&t);
 }

@@ -172,41 +172,77 @@ compress_fragment (const guint8 *in, gsize len, guint8 *out, guint16 *table)
       memset (table, 0, sizeof (guint16) << bits);
 
       const guint8 *ip_limit = in + len - INPUT_MARGIN;
-      guint32 next_hash = hash32 (load32 (++ip), shift);
 
       for (;;)
         {
-          /* Look for a 4-byte match, striding further the longer none is
-           * found (after 32 misses, every second byte; and so on). */
+          /* Bytes in [next_emit, ip) become a literal. */
+          next_emit = ip++;
+          guint64 data = load64 (ip);
           guint32 skip = 32;
-          const guint8 *next_ip = ip;
           const guint8 *candidate;
-          do
+          if (ip_limit - ip >= 16)
             {
-              ip = next_ip;
-              guint32 h = next_hash;
-              next_ip = ip + (skip++ >> 5);
+              /* Right after a match, matches are likely: probe each of
+               * the next 16 positions, four per 8-byte load (as the
+               * reference implementation does since 1.1.9). */
+              for (int j = 0; j < 4; j++)
+                {
+                  for (int k = 0; k < 4; k++)
+                    {
+                      int i = 4 * j + k;
+                      guint32 h = hash32 ((guint32) data, shift);
+                      candidate = in + table[h];
+                      table[h] = (guint16) (ip + i - in);
+                      if (G_UNLIKELY (load32 (candidate) == (guint32) data))
+                        {
+                          /* A literal of i + 1 bytes, copied 16 at once:
+                           * reads stay inside the fragment, writes inside
+                           * the output's slack. */
+                          *out = (guint8) (i << 2);
+                          memcpy (out + 1, next_emit, 16);
+                          out += i + 2;
+                          ip += i;
+                          goto emit_match;
+                        }
+                      data >>= 8;
+                    }
+                  data = load64 (ip + 4 * j + 4);
+                }
+              ip += 16;
+              skip += 16;
+            }
+          /* Then stride further the longer no match is found (every
+           * second byte after 32 misses, and so on): random data costs
+           * little. */
+          for (;;)
+            {
+              guint32 h = hash32 ((guint32) data, shift);
+              guint32 step = skip >> 5;
+              skip += step;
+              const guint8 *next_ip = ip + step;
               if (G_UNLIKELY (next_ip > ip_limit))
                 goto remainder;
-              next_hash = hash32 (load32 (next_ip), shift);
               candidate = in + table[h];
               table[h] = (guint16) (ip - in);
+              if (G_UNLIKELY ((guint32) data == load32 (candidate)))
+                break;
+              data = load32 (next_ip);
+              ip = next_ip;
             }
-          while (load32 (ip) != load32 (candidate));
 
-          gsize lit = (gsize) (ip - next_emit);
-          if (lit <= 16)
-            {
-              /* Short literal: one fixed 16-byte copy. Reading past it stays
-               * inside the fragment (ip <= ip_limit) and writing past it
-               * inside the output's slack; the next element overwrites. */
-              *out++ = (guint8) ((lit - 1) << 2);
-              memcpy (out, next_emit, 16);
-              out += lit;
-            }
-          else
-            out = emit_literal (out, next_emit, lit);
+          {
+            gsize lit = (gsize) (ip - next_emit);
+            if (lit <= 16)
+              {
+                *out++ = (guint8) ((lit - 1) << 2);
+                memcpy (out, next_emit, 16);
+                out += lit;
+              }
+            else
+              out = emit_literal (out, next_emit, lit);
+          }
 
+emit_match:
           /* Emit copies for as long as the position right after a copy
            * starts another match: runs cost no literal bytes at all. */
           do
@@ -217,14 +253,14 @@ compress_fragment (const guint8 *in, gsize len, guint8 *out, guint16 *table)
               next_emit = ip;
               if (G_UNLIKELY (ip >= ip_limit))
                 goto remainder;
-              table[hash32 (load32 (ip - 1), shift)] = (guint16) (ip - 1 - in);
-              guint32 h = hash32 (load32 (ip), shift);
+              guint64 d = load64 (ip - 1);
+              table[hash32 ((guint32) d, shift)] = (guint16) (ip - 1 - in);
+              guint32 h = hash32 ((guint32) (d >> 8), shift);
               candidate = in + table[h];
               table[h] = (guint16) (ip - in);
             }
           while (load32 (ip) == load32 (candidate));
-
-          next_hash = hash32 (load32 (++ip), shift);
+          /* No match at ip: the next round probes from ip + 1. */
         }
     }
 

@@ -369,8 +369,9 @@ dmpi_table_format_value (const DmpiTable *t, guint column, gsize row)
     case DMPI_COL_TIMESTAMP:
       {
         gint64 ns = DMPI_COLUMN_INT64 (c)[row];
-        gint64 secs = ns >= 0 ? ns / G_GINT64_CONSTANT (1000000000)
-                              : -((-ns + 999999999) / G_GINT64_CONSTANT (1000000000));
+        /* Rounded down, without negating (-G_MININT64 overflows). */
+        gint64 secs = ns / G_GINT64_CONSTANT (1000000000)
+                      - (ns % G_GINT64_CONSTANT (1000000000) < 0 ? 1 : 0);
         g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (secs);
         if (dt == NULL)
           return g_strdup_printf ("%" G_GINT64_FORMAT "ns", ns);
@@ -514,7 +515,7 @@ dmpi_table_deserialize (GBytes *bytes, GError **error)
 {
   gsize size;
   const guint8 *data = g_bytes_get_data (bytes, &size);
-  Reader r = { data, data + size };
+  Reader r;
   const guint8 *p;
   guint32 version, n_columns;
   guint64 n_rows;
@@ -525,7 +526,8 @@ dmpi_table_deserialize (GBytes *bytes, GError **error)
                    "not a serialized table (bad magic, %" G_GSIZE_FORMAT " bytes)", size);
       return NULL;
     }
-  r.p += TABLE_MAGIC_LEN;
+  /* Only now: an empty GBytes has no data pointer (NULL + 0 is undefined). */
+  r = (Reader) { data + TABLE_MAGIC_LEN, data + size };
   if (!take_u32 (&r, &version, "version", error))
     return NULL;
   if (version != TABLE_VERSION)

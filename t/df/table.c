@@ -213,10 +213,36 @@ test_reject (void)
   }
 }
 
+/* Found by t/fuzz/table: the earliest timestamp formats without overflow
+ * (it came out in 2262), and empty
+ * input is refused (both undefined behaviour before, caught by UBSan). */
+static void
+test_fuzz_regressions (void)
+{
+  g_autoptr(DmpiTable) t = dmpi_table_new ();
+  DmpiColumn *c = dmpi_column_new ("ts", DMPI_COL_TIMESTAMP, 3);
+  dmpi_column_append_int64 (c, G_MININT64);
+  dmpi_column_append_int64 (c, -1);
+  dmpi_column_append_int64 (c, -G_GINT64_CONSTANT (1000000000));
+  dmpi_table_add_column (t, c);
+  g_autofree char *min = dmpi_table_format_value (t, 0, 0);
+  g_autofree char *before = dmpi_table_format_value (t, 0, 1);
+  g_autofree char *second = dmpi_table_format_value (t, 0, 2);
+  g_assert_cmpstr (min, ==, "1677-09-21 00:12:43");  /* was 2262-04-11, by overflow */
+  g_assert_cmpstr (before, ==, "1969-12-31 23:59:59");
+  g_assert_cmpstr (second, ==, "1969-12-31 23:59:59");
+
+  g_autoptr(GBytes) empty = g_bytes_new (NULL, 0);
+  g_autoptr(GError) error = NULL;
+  g_assert_null (dmpi_table_deserialize (empty, &error));
+  g_assert_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_INVALID);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/df/table/fuzz-regressions", test_fuzz_regressions);
   g_test_add_func ("/df/table/columns", test_columns);
   g_test_add_func ("/df/table/filter", test_filter);
   g_test_add_func ("/df/table/round-trip", test_round_trip);

@@ -249,3 +249,56 @@ trap '_tap_cleanup 130' INT
 trap '_tap_cleanup 143' TERM
 trap '_tap_cleanup 129' HUP
 cd "$TAP_TMPDIR" || bail_out "cannot enter $TAP_TMPDIR"
+
+# ---- whole-cluster runs in the background (for signalling a running job) -------
+#
+#   run_mpi_bg TIMEOUT_S CMD [ARGS...]
+# starts CMD as run_mpi does (own session, time limit, marker) but returns at
+# once, with RUN_PID set to CMD's own pid (the child of timeout: mpirun,
+# or dask-mpi-run, which becomes mpirun), or empty if it did not start.
+#   run_mpi_wait
+# waits for it and sets RUN_STATUS, RUN_TIMED_OUT, RUN_ELAPSED, RUN_OUT,
+# RUN_ERR and RUN_LEFTOVER as run_mpi does.
+
+run_mpi_bg () {
+    _tap_bg_limit=$1
+    shift
+    _tap_run_seq=$((_tap_run_seq + 1))
+    _tap_tag="$$.$_tap_run_seq"
+    RUN_OUT=$TAP_TMPDIR/run$_tap_run_seq.out
+    RUN_ERR=$TAP_TMPDIR/run$_tap_run_seq.err
+    _tap_bg_cmd="$*"
+    _tap_t0=$(_tap_now)
+    DMPI_TAP_RUN=$_tap_tag setsid timeout -k 5 "$_tap_bg_limit" "$@" \
+        >"$RUN_OUT" 2>"$RUN_ERR" </dev/null &
+    _tap_running_sid=$!
+    _tap_running_tag=$_tap_tag
+    RUN_PID=
+    _tap_i=0
+    while [ -z "$RUN_PID" ] && [ $_tap_i -lt 50 ]; do
+        RUN_PID=$(pgrep -P "$_tap_running_sid" | head -n 1)
+        [ -n "$RUN_PID" ] || sleep 0.1
+        _tap_i=$((_tap_i + 1))
+    done
+    return 0
+}
+
+run_mpi_wait () {
+    wait "$_tap_running_sid"
+    RUN_STATUS=$?
+    RUN_ELAPSED=$(echo "$_tap_t0 $(_tap_now)" | awk '{ printf "%.1f", $2 - $1 }')
+    RUN_TIMED_OUT=0
+    case $RUN_STATUS in
+        124 | 137)
+            RUN_TIMED_OUT=$(echo "$RUN_ELAPSED $_tap_bg_limit" | awk '{ print ($1 >= $2) ? 1 : 0 }')
+            ;;
+    esac
+    [ "$RUN_TIMED_OUT" -eq 0 ] || diag "run $_tap_run_seq timed out after ${_tap_bg_limit}s: $_tap_bg_cmd"
+    RUN_LEFTOVER=$(_tap_reap "$_tap_running_tag" "$_tap_running_sid")
+    if [ "$RUN_LEFTOVER" -gt 0 ]; then
+        diag "run $_tap_run_seq left $RUN_LEFTOVER process(es) behind: $_tap_bg_cmd"
+        _tap_leftover_total=$((_tap_leftover_total + RUN_LEFTOVER))
+    fi
+    _tap_running_sid='' _tap_running_tag='' RUN_PID=''
+    return 0
+}

@@ -1,0 +1,85 @@
+/* libFuzzer harness: the dashboard's request handling.
+ *
+ * The routing in lib/dashboard.c is static and runs on a SoupServer, so this
+ * file includes dashboard.c and drives its handler without a socket: the
+ * input is an HTTP request, parsed by libsoup's own request parser as the
+ * server would, then resolved against the server's base URI; its path and
+ * decoded query go to handle() with a scheduler core that has workers,
+ * finished and failed tasks (so every view has content). The input is also
+ * fed to the address parser and the JSON string escaper. */
+#include "../../lib/dashboard.c"
+
+#include <stdint.h>
+
+int LLVMFuzzerInitialize (int *argc, char ***argv);
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+static DmpiDashboard dashboard;
+
+int
+LLVMFuzzerInitialize (int *argc, char ***argv)
+{
+  DmpiSched *sched = dmpi_sched_new ();
+  g_autoptr(GError) error = NULL;
+  const guint64 dep = 1;
+  DmpiSchedTaskSpec specs[3] = {
+    { .id = 1, .key = "load-0", .function = "load", .args_type = "()" },
+    { .id = 2, .key = "sum-\"0\"", .function = "sum", .args_type = "()", .deps = &dep, .n_deps = 1 },
+    { .id = 3, .key = "bad-<0>", .function = "fail\xff", .args_type = "()" },
+  };
+
+  (void) argc; (void) argv;
+  g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+  dmpi_sched_add_worker (sched, 2, "node-a", 2, G_GUINT64_CONSTANT (1) << 30);
+  dmpi_sched_add_worker (sched, 3, "node-b", 1, 0);
+  if (!dmpi_sched_submit (sched, specs, G_N_ELEMENTS (specs), &error))
+    g_error ("%s", error->message);
+  dmpi_sched_task_finished (sched, 2, 0, 1, 1000, 10.0, 10.5);
+  dmpi_sched_task_erred (sched, 3, 0, 3, DMPI_ERROR_TASK_FAILED, "it failed: \"\n\x01", 10.0, 11.0);
+  dmpi_sched_worker_heartbeat (sched, 2, 1, 1000, 1 << 20, 0.5, 11.0);
+  dmpi_sched_clear_actions (sched);
+  dashboard.sched = sched;
+  dashboard.started = 9.0;
+  return 0;
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+  g_autofree char *text = g_strndup ((const char *) data, size);
+  g_autoptr(GString) json = g_string_new (NULL);
+  g_autoptr(SoupMessageHeaders) headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+  g_autofree char *method = NULL, *target = NULL;
+  g_autofree char *host = NULL;
+  SoupHTTPVersion version;
+  guint port, status;
+
+  if (parse_address (text, &host, &port, NULL))
+    g_assert_cmpuint (port, <=, 65535);
+  dmpi_json_string (json, text);
+  g_assert_true (g_utf8_validate (json->str, (gssize) json->len, NULL));
+
+  status = soup_headers_parse_request ((const char *) data, (int) size, headers, &method, &target, &version);
+  if (status == SOUP_STATUS_OK)
+    {
+      SoupURI *base = soup_uri_new ("http://127.0.0.1:8787/");
+      SoupURI *uri = g_str_equal (target, "*") ? NULL : soup_uri_new_with_base (base, target);
+
+      if (uri != NULL && uri->path != NULL)
+        {
+          g_autoptr(SoupMessage) msg = soup_message_new_from_uri (method, uri);
+          GHashTable *query = uri->query != NULL ? soup_form_decode (uri->query) : NULL;
+
+          if (msg != NULL)
+            {
+              handle (NULL, msg, uri->path, query, NULL, &dashboard);
+              g_assert_cmpuint (msg->status_code, >=, 200);
+              g_assert_cmpuint (msg->status_code, <, 600);
+            }
+          g_clear_pointer (&query, g_hash_table_unref);
+        }
+      g_clear_pointer (&uri, soup_uri_free);
+      soup_uri_free (base);
+    }
+  return 0;
+}
