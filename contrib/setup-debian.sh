@@ -9,7 +9,7 @@ packages="
   build-essential autoconf automake libtool pkg-config
   libglib2.0-dev libarchive-dev libsoup2.4-dev
   libopenmpi-dev openmpi-bin
-  groff-base man-db
+  groff-base man-db valgrind
   procps psmisc util-linux coreutils xz-utils
   python3-distributed python3-dask python3-mpi4py python3-pandas
   nodejs npm

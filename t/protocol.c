@@ -8,8 +8,17 @@
 #include "dmpi-error.h"
 #include "batch.h"
 
+/* A sample message of @kind: a full (not floating) reference. */
+static GVariant *sample_floating_or_not (guint32 kind);
+
 static GVariant *
 sample (guint32 kind)
+{
+  return g_variant_take_ref (sample_floating_or_not (kind));
+}
+
+static GVariant *
+sample_floating_or_not (guint32 kind)
 {
   switch (kind)
     {
@@ -65,8 +74,8 @@ test_round_trip (void)
 {
   for (guint32 kind = 1; kind < DMPI_MSG_N_KINDS; kind++)
     {
-      g_autoptr(GVariant) message = g_variant_ref_sink (sample (kind));
-      g_autoptr(GBytes) bytes = dmpi_msg_encode (kind, g_variant_ref (message));
+      g_autoptr(GVariant) message = sample (kind);
+      g_autoptr(GBytes) bytes = dmpi_msg_encode (kind, message);
       g_autoptr(GError) error = NULL;
       g_assert_nonnull (bytes);
       g_autoptr(GVariant) back = dmpi_msg_decode (kind, bytes, 4, &error);
@@ -79,7 +88,8 @@ test_round_trip (void)
 static void
 test_truncated (void)
 {
-  g_autoptr(GBytes) bytes = dmpi_msg_encode (DMPI_MSG_SUBMIT, sample (DMPI_MSG_SUBMIT));
+  g_autoptr(GVariant) submit = sample (DMPI_MSG_SUBMIT);
+  g_autoptr(GBytes) bytes = dmpi_msg_encode (DMPI_MSG_SUBMIT, submit);
   gsize size = g_bytes_get_size (bytes);
 
   for (gsize cut = 1; cut < size; cut++)
@@ -98,7 +108,8 @@ static void
 test_wrong_type (void)
 {
   /* A hello decoded as a shutdown: the bytes are no valid (is). */
-  g_autoptr(GBytes) bytes = dmpi_msg_encode (DMPI_MSG_HELLO, sample (DMPI_MSG_HELLO));
+  g_autoptr(GVariant) hello = sample (DMPI_MSG_HELLO);
+  g_autoptr(GBytes) bytes = dmpi_msg_encode (DMPI_MSG_HELLO, hello);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) back = dmpi_msg_decode (DMPI_MSG_SHUTDOWN, bytes, 2, &error);
 
@@ -155,7 +166,7 @@ test_unknown_kind (void)
 static void
 test_task_batch (void)
 {
-  g_autoptr(GVariant) message = g_variant_ref_sink (sample (DMPI_MSG_COMPUTE));
+  g_autoptr(GVariant) message = sample (DMPI_MSG_COMPUTE);
   DmpiTaskBatch batch;
   g_autoptr(GError) error = NULL;
   guint n_deps;
@@ -255,7 +266,7 @@ test_task_batch_inconsistent (void)
 static void
 test_result_batch (void)
 {
-  g_autoptr(GVariant) message = g_variant_ref_sink (sample (DMPI_MSG_REPORT));
+  g_autoptr(GVariant) message = sample (DMPI_MSG_REPORT);
   DmpiResultBatch batch;
   g_autoptr(GError) error = NULL;
 
@@ -285,7 +296,8 @@ test_same_verdict_as_glib (void)
 
   for (guint32 kind = 1; kind < DMPI_MSG_N_KINDS; kind++)
     {
-      g_autoptr(GBytes) valid = dmpi_msg_encode (kind, sample (kind));
+      g_autoptr(GVariant) message = sample (kind);
+      g_autoptr(GBytes) valid = dmpi_msg_encode (kind, message);
       gsize size = g_bytes_get_size (valid);
       for (guint round = 0; round < 300; round++)
         {
@@ -295,7 +307,13 @@ test_same_verdict_as_glib (void)
             len = g_rand_int_range (rand, 0, (gint32) len);
           else if (len > 0)
             data[g_rand_int_range (rand, 0, (gint32) len)] = (guint8) g_rand_int (rand);
-          g_autoptr(GBytes) bytes = g_bytes_new (data, len);
+          /* GLib 2.74.6's own normal-form check can read a byte past the end
+           * of a damaged value (valgrind shows it): keep slack after it. */
+          g_autofree guint8 *padded = g_malloc0 (len + 16);
+          if (len > 0)
+            memcpy (padded, data, len);
+          g_autoptr(GBytes) whole = g_bytes_new (padded, len + 16);
+          g_autoptr(GBytes) bytes = g_bytes_new_from_bytes (whole, 0, len);
           g_autoptr(GError) error = NULL;
           g_autoptr(GVariant) v = dmpi_msg_decode (kind, bytes, 2, &error);
           gboolean want = glib_says_normal (kind, bytes);
