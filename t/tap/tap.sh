@@ -190,21 +190,28 @@ _tap_reap () {
 
 _tap_now () { date +%s.%N; }
 
-run_mpi () {
-    _tap_limit=$1
+# _tap_start TIMEOUT_S CMD [ARGS...]: launch a run in its own session, under
+# its time limit, with its marker; _tap_finish: wait for it, set the RUN_*
+# results and reap what it left.
+_tap_start () {
+    _tap_run_limit=$1
     shift
     _tap_run_seq=$((_tap_run_seq + 1))
     _tap_tag="$$.$_tap_run_seq"
     RUN_OUT=$TAP_TMPDIR/run$_tap_run_seq.out
     RUN_ERR=$TAP_TMPDIR/run$_tap_run_seq.err
+    _tap_run_cmd="$*"
     _tap_t0=$(_tap_now)
     # setsid gives the run its own session (its pid is the session id), so
     # that every process it starts can be found; timeout kills its process
     # group, TERM then KILL. The marker finds what leaves the session.
-    DMPI_TAP_RUN=$_tap_tag setsid timeout -k 5 "$_tap_limit" "$@" \
+    DMPI_TAP_RUN=$_tap_tag setsid timeout -k 5 "$_tap_run_limit" "$@" \
         >"$RUN_OUT" 2>"$RUN_ERR" </dev/null &
     _tap_running_sid=$!
     _tap_running_tag=$_tap_tag
+}
+
+_tap_finish () {
     wait "$_tap_running_sid"
     RUN_STATUS=$?
     RUN_ELAPSED=$(echo "$_tap_t0 $(_tap_now)" | awk '{ printf "%.1f", $2 - $1 }')
@@ -213,16 +220,21 @@ run_mpi () {
     RUN_TIMED_OUT=0
     case $RUN_STATUS in
         124 | 137)
-            RUN_TIMED_OUT=$(echo "$RUN_ELAPSED $_tap_limit" | awk '{ print ($1 >= $2) ? 1 : 0 }')
+            RUN_TIMED_OUT=$(echo "$RUN_ELAPSED $_tap_run_limit" | awk '{ print ($1 >= $2) ? 1 : 0 }')
             ;;
     esac
-    [ "$RUN_TIMED_OUT" -eq 0 ] || diag "run $_tap_run_seq timed out after ${_tap_limit}s: $*"
-    RUN_LEFTOVER=$(_tap_reap "$_tap_tag" "$_tap_running_sid")
+    [ "$RUN_TIMED_OUT" -eq 0 ] || diag "run $_tap_run_seq timed out after ${_tap_run_limit}s: $_tap_run_cmd"
+    RUN_LEFTOVER=$(_tap_reap "$_tap_running_tag" "$_tap_running_sid")
     if [ "$RUN_LEFTOVER" -gt 0 ]; then
-        diag "run $_tap_run_seq left $RUN_LEFTOVER process(es) behind: $*"
+        diag "run $_tap_run_seq left $RUN_LEFTOVER process(es) behind: $_tap_run_cmd"
         _tap_leftover_total=$((_tap_leftover_total + RUN_LEFTOVER))
     fi
     _tap_running_sid='' _tap_running_tag=''
+}
+
+run_mpi () {
+    _tap_start "$@"
+    _tap_finish
     return 0
 }
 
@@ -261,18 +273,7 @@ cd "$TAP_TMPDIR" || bail_out "cannot enter $TAP_TMPDIR"
 # RUN_ERR and RUN_LEFTOVER as run_mpi does.
 
 run_mpi_bg () {
-    _tap_bg_limit=$1
-    shift
-    _tap_run_seq=$((_tap_run_seq + 1))
-    _tap_tag="$$.$_tap_run_seq"
-    RUN_OUT=$TAP_TMPDIR/run$_tap_run_seq.out
-    RUN_ERR=$TAP_TMPDIR/run$_tap_run_seq.err
-    _tap_bg_cmd="$*"
-    _tap_t0=$(_tap_now)
-    DMPI_TAP_RUN=$_tap_tag setsid timeout -k 5 "$_tap_bg_limit" "$@" \
-        >"$RUN_OUT" 2>"$RUN_ERR" </dev/null &
-    _tap_running_sid=$!
-    _tap_running_tag=$_tap_tag
+    _tap_start "$@"
     RUN_PID=
     _tap_i=0
     while [ -z "$RUN_PID" ] && [ $_tap_i -lt 50 ]; do
@@ -284,21 +285,7 @@ run_mpi_bg () {
 }
 
 run_mpi_wait () {
-    wait "$_tap_running_sid"
-    RUN_STATUS=$?
-    RUN_ELAPSED=$(echo "$_tap_t0 $(_tap_now)" | awk '{ printf "%.1f", $2 - $1 }')
-    RUN_TIMED_OUT=0
-    case $RUN_STATUS in
-        124 | 137)
-            RUN_TIMED_OUT=$(echo "$RUN_ELAPSED $_tap_bg_limit" | awk '{ print ($1 >= $2) ? 1 : 0 }')
-            ;;
-    esac
-    [ "$RUN_TIMED_OUT" -eq 0 ] || diag "run $_tap_run_seq timed out after ${_tap_bg_limit}s: $_tap_bg_cmd"
-    RUN_LEFTOVER=$(_tap_reap "$_tap_running_tag" "$_tap_running_sid")
-    if [ "$RUN_LEFTOVER" -gt 0 ]; then
-        diag "run $_tap_run_seq left $RUN_LEFTOVER process(es) behind: $_tap_bg_cmd"
-        _tap_leftover_total=$((_tap_leftover_total + RUN_LEFTOVER))
-    fi
-    _tap_running_sid='' _tap_running_tag='' RUN_PID=''
+    _tap_finish
+    RUN_PID=''
     return 0
 }
