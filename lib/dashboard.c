@@ -1,10 +1,17 @@
 /* The dashboard: HTTP on the scheduler's main loop (see dashboard.h). This
  * is the one file that knows libsoup (the 2.4 API, as on Ubuntu 20.04); the
  * documents come from dashboard/views.c, the pages from the GResource built
- * from lib/dashboard/. Read-only: GET and HEAD of a fixed set of paths. */
+ * from lib/dashboard/. Read-only: GET and HEAD of a fixed set of paths.
+ *
+ * libsoup does not listen itself: dashboard/gate.c accepts the connections
+ * and bounds each request head (size, header count, time) before libsoup
+ * reads it. libsoup keeps a connection alive only when it has listeners of
+ * its own, so here every connection carries one request and every request
+ * passes the gate. */
 #include "config.h"
 
 #include "dashboard.h"
+#include "dashboard/gate.h"
 #include "dashboard/views.h"
 #include "lib/dashboard/pages.h"  /* generated in the build tree */
 #include "dmpi-error.h"
@@ -18,14 +25,16 @@
 #include <libsoup/soup.h>
 
 #define PAGES_PREFIX "/org/daskmpi/dashboard/"
-/* Requests of the dashboard carry no body; anything larger is refused. */
+/* Requests of the dashboard carry no body; anything larger is refused.
+ * The bounds of the request head are the gate's (dashboard/head.h). */
 #define MAX_BODY_BYTES 4096
-#define MAX_HEADERS 100
 #define MAX_STREAM_ENTRIES 5000
 
 struct _DmpiDashboard {
   DmpiSched *sched;
+  GMainContext *context;
   SoupServer *server;
+  DmpiGate *gate;
   char *address;
   double started;
 };
@@ -94,10 +103,10 @@ cluster_host (void)
 }
 
 static gboolean
-listen_on (SoupServer *server, const char *host, guint port, GError **error)
+listen_on (DmpiGate *gate, const char *host, guint port, guint *real_port, GError **error)
 {
   if (*host == '\0')
-    return soup_server_listen_all (server, port, 0, error);
+    return dmpi_gate_listen (gate, NULL, port, real_port, error);
 
   g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (host);
   if (inet == NULL)
@@ -113,8 +122,7 @@ listen_on (SoupServer *server, const char *host, guint port, GError **error)
       inet = g_object_ref (addresses->data);
       g_resolver_free_addresses (addresses);
     }
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (inet, (guint16) port);
-  return soup_server_listen (server, address, 0, error);
+  return dmpi_gate_listen (gate, inet, port, real_port, error);
 }
 
 /* ---- requests --------------------------------------------------------------- */
@@ -225,38 +233,21 @@ static void
 refuse (SoupClientContext *client, guint status, const char *extra_header, const char *why)
 {
   g_autoptr(GIOStream) stream = soup_client_context_steal_connection (client);
-  g_autofree char *response = g_strdup_printf ("HTTP/1.1 %u %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                                               "Content-Length: %zu\r\nConnection: close\r\n%s\r\n%s\n",
-                                               status, soup_status_get_phrase (status), strlen (why) + 1,
-                                               extra_header, why);
 
-  if (stream == NULL)
-    return;
-  if (G_IS_SOCKET_CONNECTION (stream))
-    /* The answer fits an empty socket buffer; never wait long for a peer that does not read. */
-    g_socket_set_timeout (g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream)), 1);
-  g_output_stream_write_all (g_io_stream_get_output_stream (stream), response, strlen (response), NULL, NULL, NULL);
-  g_io_stream_close (stream, NULL, NULL);
+  if (stream != NULL)
+    dmpi_http_answer_and_close (stream, status, soup_status_get_phrase (status), extra_header, why);
 }
 
-/* Refuse before the body is read: too many headers, a method the dashboard
- * does not take, or a body. */
+/* Refuse before the body is read: a method the dashboard does not take, or
+ * a body. (The gate has bounded the head.) */
 static void
 got_headers (SoupMessage *msg, gpointer user_data)
 {
   SoupClientContext *client = user_data;
   goffset length = soup_message_headers_get_content_length (msg->request_headers);
   SoupEncoding encoding = soup_message_headers_get_encoding (msg->request_headers);
-  SoupMessageHeadersIter iter;
-  const char *name, *value;
-  guint n_headers = 0;
 
-  soup_message_headers_iter_init (&iter, msg->request_headers);
-  while (soup_message_headers_iter_next (&iter, &name, &value))
-    n_headers++;
-  if (n_headers > MAX_HEADERS)
-    refuse (client, SOUP_STATUS_BAD_REQUEST, "", "too many request headers");
-  else if (msg->method != SOUP_METHOD_GET && msg->method != SOUP_METHOD_HEAD)
+  if (msg->method != SOUP_METHOD_GET && msg->method != SOUP_METHOD_HEAD)
     refuse (client, SOUP_STATUS_METHOD_NOT_ALLOWED, "Allow: GET, HEAD\r\n",
             "the dashboard is read-only: GET and HEAD only");
   else if (encoding == SOUP_ENCODING_CHUNKED || encoding == SOUP_ENCODING_EOF
@@ -268,6 +259,20 @@ static void
 request_started (SoupServer *server, SoupMessage *msg, SoupClientContext *client, gpointer user_data)
 {
   g_signal_connect (msg, "got-headers", G_CALLBACK (got_headers), client);
+}
+
+/* A connection whose request head passed the gate. */
+static void
+admitted (GIOStream *stream, GSocketAddress *local, GSocketAddress *remote, gpointer user_data)
+{
+  DmpiDashboard *d = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* libsoup reads and writes the connection from the thread-default context. */
+  g_main_context_push_thread_default (d->context);
+  if (!soup_server_accept_iostream (d->server, stream, local, remote, &error))
+    g_message ("dashboard: cannot take a connection: %s", error->message);
+  g_main_context_pop_thread_default (d->context);
 }
 
 /* ---- the server ---------------------------------------------------------- */
@@ -283,25 +288,22 @@ dmpi_dashboard_new (DmpiSched *sched, GMainContext *context, const char *address
 
   g_autofree DmpiDashboard *d = g_new0 (DmpiDashboard, 1);
   d->sched = sched;
+  d->context = context;
   d->started = now_seconds ();
-  /* libsoup serves from the thread-default context at the time it listens. */
-  g_main_context_push_thread_default (context);
   d->server = soup_server_new (SOUP_SERVER_SERVER_HEADER, "dask-mpi-dashboard", NULL);
   soup_server_add_handler (d->server, NULL, handle, d, NULL);
   g_signal_connect (d->server, "request-started", G_CALLBACK (request_started), d);
+  d->gate = dmpi_gate_new (context, admitted, d);
   g_autoptr(GError) listen_error = NULL;
-  gboolean listening = listen_on (d->server, host, port, &listen_error);
-  g_main_context_pop_thread_default (context);
-  if (!listening)
+  guint real_port = port;
+  if (!listen_on (d->gate, host, port, &real_port, &listen_error))
     {
       g_set_error (error, DMPI_ERROR, DMPI_ERROR_FAILED, "cannot listen on %s: %s", address, listen_error->message);
+      dmpi_gate_free (d->gate);
       g_object_unref (d->server);
       return NULL;
     }
 
-  g_autoptr(GSList) uris = soup_server_get_uris (d->server);
-  guint real_port = uris != NULL ? soup_uri_get_port (uris->data) : port;
-  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) soup_uri_free);
   g_autofree char *shown = *host != '\0' ? g_strdup (host) : cluster_host ();
   d->address = strchr (shown, ':') != NULL ? g_strdup_printf ("[%s]:%u", shown, real_port)
                                            : g_strdup_printf ("%s:%u", shown, real_port);
@@ -314,6 +316,7 @@ dmpi_dashboard_free (DmpiDashboard *dashboard)
   if (dashboard == NULL)
     return;
   /* Closes the listening sockets and any open connection now. */
+  dmpi_gate_free (dashboard->gate);
   soup_server_disconnect (dashboard->server);
   g_object_unref (dashboard->server);
   g_free (dashboard->address);

@@ -51,7 +51,7 @@ nl='
 '
 want_args="[a b]${nl}[two  spaces]${nl}[]${nl}[--nthreads]${nl}[x*y]"
 
-plan 51
+plan 62
 
 # ---- dispatch by rank under a real mpirun --------------------------------------
 for n in 3 4 8; do
@@ -140,6 +140,23 @@ DASK_MPI_NTHREADS=5 run_mpi 60 "$run" -n 3 ./fake-client
 is "$(grep '^DASK_MPI_NTHREADS' out/rank.2 2>/dev/null)" "DASK_MPI_NTHREADS=5" \
     "DASK_MPI_NTHREADS from the environment reaches a worker"
 
+# ---- --dashboard-address, with the real roles -------------------------------------
+real_roles () {
+    DASK_MPI_SCHEDULER=$top_builddir/bin/dask-mpi-scheduler DASK_MPI_WORKER=$top_builddir/bin/dask-mpi-worker \
+        run_mpi 120 "$run" "$@" "$top_builddir/t/cluster/test-client" compute
+}
+real_roles -n 3 --dashboard-address :0
+is "$RUN_STATUS" 0 "--dashboard-address :0: the job succeeds" || { diag_file "$RUN_OUT"; diag_file "$RUN_ERR"; }
+like "$(grep '^Dask dashboard on ' "$RUN_OUT")" "Dask dashboard on ?*:[1-9]*" \
+    "... and the client prints the dashboard with the port it got"
+is "$RUN_LEFTOVER" 0 "... leaving no process behind"
+real_roles -n 3 --dashboard-address=none
+is "$RUN_STATUS" 0 "--dashboard-address=none: the job succeeds" || { diag_file "$RUN_OUT"; diag_file "$RUN_ERR"; }
+is "$(grep -c 'Dask dashboard' "$RUN_OUT")" 0 "... and the client prints no dashboard line"
+DASK_MPI_DASHBOARD_ADDRESS=none real_roles -n 3 --dashboard-address 127.0.0.1:0
+like "$(grep '^Dask dashboard on ' "$RUN_OUT")" "Dask dashboard on 127.0.0.1:[1-9]*" \
+    "--dashboard-address 127.0.0.1:0 wins over DASK_MPI_DASHBOARD_ADDRESS=none"
+
 # ---- dispatch by PMIX_RANK and PMI_RANK (run directly, as a rank would be) -------
 for var in PMIX_RANK PMI_RANK; do
     rm -f out/*
@@ -158,6 +175,10 @@ like "$args" "*-n 64 *" "mpirun gets -n 64"
 like "$args" "*--oversubscribe*--mca mpi_yield_when_idle 1*" "more ranks than cores: oversubscribe, yield when idle"
 like "$args" "*--bind-to none*" "ranks are not bound"
 like "$args" "*-x DASK_MPI_NTHREADS *" "DASK_MPI_NTHREADS is exported to remote ranks"
+rm -f mpirun.args
+"$run" --mpirun "$TAP_TMPDIR/fake-mpirun" -n 3 --dashboard-address '[::1]:8788' ./fake-client >/dev/null 2>&1
+like "$(tr '\n' ' ' <mpirun.args 2>/dev/null)" "*-x DASK_MPI_DASHBOARD_ADDRESS *" \
+    "--dashboard-address is exported to remote ranks as DASK_MPI_DASHBOARD_ADDRESS"
 like "$args" "*/dask-mpi-run -- ./fake-client x " "mpirun starts the launcher on the client"
 if [ "$(id -u)" -eq 0 ]; then
     like "$args" "*--allow-run-as-root*" "as root: --allow-run-as-root"
@@ -190,3 +211,7 @@ is $? 2 "an unknown option: exit 2"
 is $? 2 "a bad --log-level: exit 2"
 "$run" -n 4 >/dev/null 2>&1
 is $? 2 "no CLIENT: exit 2"
+for bad in 8787 'host:port' ':65536' ':'; do
+    "$run" --dashboard-address "$bad" ./fake-client >/dev/null 2>&1
+    is $? 2 "--dashboard-address '$bad': exit 2"
+done

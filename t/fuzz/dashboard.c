@@ -6,8 +6,12 @@
  * server would, then resolved against the server's base URI; its path and
  * decoded query go to handle() with a scheduler core that has workers,
  * finished and failed tasks (so every view has content). The input is also
- * fed to the address parser and the JSON string escaper. */
+ * fed to the address parser, the JSON string escaper and the gate's scan of
+ * a request head (lib/dashboard/head.c): whole and in pieces, as is and
+ * repeated 16 times, so that its size bounds lie within reach of inputs
+ * that -max_len keeps at 4 KiB. */
 #include "../../lib/dashboard.c"
+#include "../../lib/dashboard/head.h"
 
 #include <stdint.h>
 
@@ -43,6 +47,44 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
   return 0;
 }
 
+/* Fed in pieces of @step bytes, as the socket might deliver them. */
+static DmpiHeadVerdict
+scan_in_pieces (const char *data, gsize size, gsize step, gsize *head_len)
+{
+  DmpiHeadScan scan = { 0 };
+  gsize len = 0;
+  DmpiHeadVerdict verdict;
+
+  do
+    {
+      len = MIN (len + step, size);
+      verdict = dmpi_head_scan (&scan, data, len, head_len);
+    }
+  while (verdict == DMPI_HEAD_INCOMPLETE && len < size);
+  return verdict;
+}
+
+static void
+check_head (const char *data, gsize size)
+{
+  gsize step = size > 0 ? 1 + (guchar) data[size - 1] % 61 : 1;
+  gsize whole_len = 0, pieces_len = 0;
+  DmpiHeadVerdict whole = scan_in_pieces (data, size, G_MAXSIZE / 2, &whole_len);
+  DmpiHeadVerdict pieces = scan_in_pieces (data, size, step, &pieces_len);
+
+  g_assert_cmpint (whole, ==, pieces);
+  if (whole == DMPI_HEAD_COMPLETE)
+    {
+      g_assert_cmpuint (whole_len, ==, pieces_len);
+      g_assert_cmpuint (whole_len, <=, DMPI_HEAD_MAX_BYTES);
+      g_assert_true (data[whole_len - 1] == '\n');
+    }
+  else if (whole != DMPI_HEAD_INCOMPLETE)
+    g_assert_cmpuint (dmpi_head_verdict_status (whole), >=, 400);
+  if (size >= DMPI_HEAD_MAX_BYTES)
+    g_assert_cmpint (whole, !=, DMPI_HEAD_INCOMPLETE);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -56,6 +98,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   if (parse_address (text, &host, &port, NULL))
     g_assert_cmpuint (port, <=, 65535);
+  check_head ((const char *) data, size);
+  {
+    g_autofree char *repeated = g_malloc (16 * size + 1);
+    for (int i = 0; i < 16; i++)
+      memcpy (repeated + i * size, data, size);
+    check_head (repeated, 16 * size);
+  }
   dmpi_json_string (json, text);
   g_assert_true (g_utf8_validate (json->str, (gssize) json->len, NULL));
 

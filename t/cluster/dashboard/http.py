@@ -5,16 +5,27 @@ can be sent as they are.
     http.py HOST:PORT get PATH [BODY_FILE]   print the status (body to BODY_FILE)
     http.py HOST:PORT head PATH              print the status and the body's length
     http.py HOST:PORT post PATH              print the status
-    http.py HOST:PORT huge-header            a 1 MiB header line (libsoup closes at 64 KiB)
+    http.py HOST:PORT huge-header            a 1 MiB header line
     http.py HOST:PORT many-headers           2000 headers
+    http.py HOST:PORT long-uri               a 64 KiB request line
     http.py HOST:PORT huge-body              GET announcing a 1 GiB body
     http.py HOST:PORT malformed              a request line that is not HTTP
+    http.py HOST:PORT bad-request-line       "GET /health" and a head, no HTTP version
+    http.py HOST:PORT slow-head SECONDS      a head that trickles in, a byte every
+                                             0.2 s, never ends: the status the server
+                                             answered with when it hung up, "closed"
+                                             if it hung up without one, "open" if it
+                                             still listens after SECONDS
+    http.py HOST:PORT keep-alive-many        GET /health asking to keep the connection,
+                                             then 2000 headers on the same connection:
+                                             the statuses, or "closed" for the second
     http.py HOST:PORT closed                 exit 0 if nothing listens any more
 
 Prints the status code, or "closed" when the server closed the connection
 without an answer. Exit status 0 unless the probe itself failed."""
 import socket
 import sys
+import time
 
 
 def connect(hostport):
@@ -50,6 +61,62 @@ def exchange(hostport, request, want_body=True):
         k, _, v = line.partition(':')
         headers[k.strip().lower()] = v.strip()
     return status, headers, body
+
+
+def status_of(data):
+    if not data:
+        return 'closed'
+    words = data.split(b'\r\n', 1)[0].split(b' ')
+    return words[1].decode('latin-1') if len(words) > 1 else 'bad-response'
+
+
+def slow_head(hostport, seconds):
+    s = connect(hostport)
+    s.sendall(b'GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ')
+    s.settimeout(0.2)
+    data = b''
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            chunk = s.recv(65536)
+            if not chunk:
+                return status_of(data)
+            data += chunk
+        except socket.timeout:
+            pass
+        except ConnectionResetError:
+            return status_of(data)
+        try:
+            s.send(b'a')
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    s.close()
+    return 'open'
+
+
+def keep_alive_many(hostport):
+    s = connect(hostport)
+    s.sendall(b'GET /health HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n')
+    data = b''
+    while b'\r\n\r\nok\n' not in data:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    first = status_of(data)
+    try:
+        s.sendall(b'GET /health HTTP/1.1\r\nHost: x\r\n' +
+                  b''.join(b'X-H%d: %d\r\n' % (i, i) for i in range(2000)) + b'\r\n')
+        data = b''
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except (BrokenPipeError, ConnectionResetError):
+        data = b''
+    s.close()
+    return first + ' ' + status_of(data)
 
 
 def simple(hostport, method, path):
@@ -93,6 +160,16 @@ def main():
         status, _, _ = exchange(hostport, b'GET /health HTTP/1.1\r\nHost: x\r\n' +
                                 b''.join(b'X-H%d: %d\r\n' % (i, i) for i in range(2000)) +
                                 b'Connection: close\r\n\r\n', want_body=False)
+    elif mode == 'long-uri':
+        status, _, _ = exchange(hostport, b'GET /' + b'a' * (1 << 16) + b' HTTP/1.1\r\nHost: x\r\n'
+                                b'Connection: close\r\n\r\n', want_body=False)
+    elif mode == 'bad-request-line':
+        status, _, _ = exchange(hostport, b'GET /health\r\nHost: x\r\nConnection: close\r\n\r\n',
+                                want_body=False)
+    elif mode == 'slow-head':
+        status = slow_head(hostport, float(sys.argv[3]))
+    elif mode == 'keep-alive-many':
+        status = keep_alive_many(hostport)
     elif mode == 'huge-body':
         status, _, _ = exchange(hostport, b'GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 1073741824\r\n'
                                 b'Connection: close\r\n\r\n', want_body=False)
