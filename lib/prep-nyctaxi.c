@@ -8,11 +8,13 @@
 
 #include "prep-nyctaxi.h"
 #include "progress.h"
+#include "tempfiles.h"
 #include "transport.h"
 #include "df/csv.h"
 #include "df/nyctaxi.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +25,8 @@
 #define WORKERS_TIMEOUT_S 120.0
 /* At most this many failed partitions are named one by one. */
 #define MAX_FAILURES_SHOWN 10
+/* The output folder's write probe: .dask-mpi-prep-nyctaxi.probe.XXXXXX */
+#define PROBE_PREFIX "." PROG ".probe."
 
 typedef struct {
   const char *path;    /* owned by the file list */
@@ -133,11 +137,69 @@ check_header (const char *path, GError **error)
   return TRUE;
 }
 
-/* Creates the output folder if needed and proves it can be written (as
- * root, permissions say little: a read-only mount or a file in the way
- * only shows when writing). */
+/* Whether name is exactly one of this job's temporaries: a part being
+ * written (.part.N.parquet.XXXXXX, see DmpiOutFile) or the write probe,
+ * XXXXXX being what g_mkstemp puts there (six letters or digits). */
 static gboolean
-prepare_output (const char *folder, GError **error)
+is_own_temporary (const char *name)
+{
+  const char *rest;
+  if (g_str_has_prefix (name, ".part.") && g_ascii_isdigit (name[6]))
+    {
+      rest = name + 6;
+      while (g_ascii_isdigit (*rest))
+        rest++;
+      if (!g_str_has_prefix (rest, ".parquet."))
+        return FALSE;
+      rest += strlen (".parquet.");
+    }
+  else if (g_str_has_prefix (name, PROBE_PREFIX))
+    rest = name + strlen (PROBE_PREFIX);
+  else
+    return FALSE;
+  if (strlen (rest) != 6)
+    return FALSE;
+  for (int i = 0; i < 6; i++)
+    if (!g_ascii_isalnum (rest[i]))
+      return FALSE;
+  return TRUE;
+}
+
+/* Removes the temporaries an earlier run left when it was killed beyond
+ * its signal handlers (SIGKILL, a node lost): regular files only, a symlink
+ * or anything else under such a name is left alone. No run of this job may
+ * be writing to the folder at the same time. Returns how many went. */
+static guint
+remove_stale_temporaries (const char *folder)
+{
+  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
+  const char *name;
+  guint removed = 0;
+  if (dir == NULL)
+    return 0;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      GStatBuf st;
+      if (!is_own_temporary (name))
+        continue;
+      g_autofree char *path = g_build_filename (folder, name, NULL);
+      /* unlink never follows a symlink, so a swap after the lstat is harmless. */
+      if (g_lstat (path, &st) != 0 || !S_ISREG (st.st_mode))
+        continue;
+      if (g_unlink (path) == 0)
+        removed++;
+      else if (errno != ENOENT)
+        g_printerr (PROG ": cannot remove the stale temporary %s: %s\n", path, g_strerror (errno));
+    }
+  return removed;
+}
+
+/* Creates the output folder if needed, removes an earlier run's
+ * temporaries (*n_stale: how many), and proves it can be written (as root,
+ * permissions say little: a read-only mount or a file in the way only shows
+ * when writing). */
+static gboolean
+prepare_output (const char *folder, guint *n_stale, GError **error)
 {
   if (g_mkdir_with_parents (folder, 0777) != 0)
     {
@@ -146,8 +208,10 @@ prepare_output (const char *folder, GError **error)
                    folder, g_strerror (saved));
       return FALSE;
     }
-  g_autofree char *probe = g_build_filename (folder, ".dask-mpi-prep-nyctaxi.probe.XXXXXX", NULL);
-  int fd = g_mkstemp (probe);
+  *n_stale = remove_stale_temporaries (folder);
+  g_autofree char *probe = g_build_filename (folder, PROBE_PREFIX "XXXXXX", NULL);
+  int slot;
+  int fd = dmpi_tempfile_create (probe, O_RDWR | O_CLOEXEC, 0600, &slot);
   if (fd < 0)
     {
       int saved = errno;
@@ -156,7 +220,7 @@ prepare_output (const char *folder, GError **error)
       return FALSE;
     }
   close (fd);
-  g_unlink (probe);
+  dmpi_tempfile_remove (slot, probe);
   return TRUE;
 }
 
@@ -276,9 +340,13 @@ run (DmpiClient *client, const DmpiPrepNyctaxiOptions *o, GError **error)
            parts->len);
 
   /* The output. */
-  if (!prepare_output (o->output_folder, error))
+  guint n_stale;
+  if (!prepare_output (o->output_folder, &n_stale, error))
     return FALSE;
   g_print ("output: %s\n", o->output_folder);
+  if (n_stale > 0)
+    g_print ("removed %u temporary file%s (.part.N.parquet.XXXXXX) left by an earlier "
+             "cancelled run\n", n_stale, n_stale == 1 ? "" : "s");
 
   /* The cluster: every rank but the scheduler and this client is a worker. */
   int world = dmpi_transport_world_size ();

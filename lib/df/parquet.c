@@ -10,6 +10,7 @@
 #include "df/parquet.h"
 #include "df/snappy.h"
 #include "df/thrift.h"
+#include "tempfiles.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,7 +42,8 @@ enum { PQ_PAGE_DATA = 0 };
 
 struct _DmpiOutFile {
   char    *path;       /* final name */
-  char    *tmp_path;
+  char    *tmp_path;   /* .NAME.XXXXXX beside it, registered in tempfiles.h */
+  int      tmp_slot;
   int      fd;
   guint8  *buf;
   gsize    buf_len;
@@ -69,8 +71,10 @@ dmpi_out_file_open (const char *path, GError **error)
   g_autofree char *base = g_path_get_basename (path);
   g_autofree char *tmp = g_strdup_printf ("%s%s.%s.XXXXXX", dir, G_DIR_SEPARATOR_S, base);
 
-  /* 0666 through the umask, like any other output file (g_mkstemp: 0600). */
-  int fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0666);
+  /* 0666 through the umask, like any other output file (g_mkstemp: 0600);
+   * removed if a signal ends the process before the commit. */
+  int slot;
+  int fd = dmpi_tempfile_create (tmp, O_WRONLY | O_CLOEXEC, 0666, &slot);
   if (fd < 0)
     {
       set_errno_error (error, errno, "cannot create a temporary file in %s for %s", dir, path);
@@ -80,6 +84,7 @@ dmpi_out_file_open (const char *path, GError **error)
   DmpiOutFile *f = g_new0 (DmpiOutFile, 1);
   f->path = g_strdup (path);
   f->tmp_path = g_steal_pointer (&tmp);
+  f->tmp_slot = slot;
   f->fd = fd;
   f->buf = g_malloc (OUT_BUFFER_SIZE);
   return f;
@@ -153,7 +158,7 @@ dmpi_out_file_abort (DmpiOutFile *f)
     return;
   if (f->fd >= 0)
     close (f->fd);
-  g_unlink (f->tmp_path);
+  dmpi_tempfile_remove (f->tmp_slot, f->tmp_path);
   out_file_free (f);
 }
 
@@ -175,7 +180,7 @@ dmpi_out_file_commit (DmpiOutFile *f, GError **error)
       set_errno_error (error, errno, "cannot close %s (temporary for %s)", f->tmp_path, f->path);
       goto fail;
     }
-  if (rename (f->tmp_path, f->path) != 0)
+  if (dmpi_tempfile_rename (f->tmp_slot, f->tmp_path, f->path) != 0)
     {
       set_errno_error (error, errno, "cannot rename %s to %s", f->tmp_path, f->path);
       goto fail;

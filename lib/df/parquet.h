@@ -65,7 +65,10 @@ gboolean dmpi_parquet_write_file (const DmpiTable          *table,
                                   GError                  **error);
 
 /* An output file that appears under its name only when committed; the
- * Parquet and CSV writers share it. Writes are buffered. */
+ * Parquet and CSV writers share it. Writes are buffered. It is written as
+ * .NAME.XXXXXX beside NAME (created with O_EXCL, mode 0666 through the
+ * umask), which goes if the process dies of SIGTERM, SIGINT, SIGHUP or
+ * SIGPIPE (tempfiles.h). */
 typedef struct _DmpiOutFile DmpiOutFile;
 
 DmpiOutFile *dmpi_out_file_open   (const char *path, GError **error);

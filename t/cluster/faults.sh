@@ -1,8 +1,10 @@
 #!/bin/sh
 # A cancelled job: SIGTERM or SIGINT to mpirun while dask-mpi-prep-nyctaxi
 # writes its parts (as Slurm's scancel or a Ctrl-C does). Every rank must
-# exit within 10 s, no process may be left, and no part.N.parquet may stand
-# incomplete under its final name.
+# exit within 10 s, no process may be left, no part.N.parquet may stand
+# incomplete under its final name, and no temporary (.part.N.parquet.XXXXXX)
+# may be left. Then: a run over a folder with a killed run's temporaries
+# removes them, and only them.
 . "$top_srcdir/t/tap/tap.sh"
 
 prog=$top_builddir/bin/dask-mpi-prep-nyctaxi
@@ -11,7 +13,7 @@ gen=$top_builddir/contrib/nyctaxi/gen-nyctaxi
 [ -x "$gen" ] || skip_all "$gen is not built"
 command -v pgrep >/dev/null 2>&1 || skip_all "pgrep (procps) is missing"
 
-plan 13
+plan 23
 
 # About 360 MB of input (one generated month, hard-linked as twelve) in
 # 1 MB blocks: some 380 parts, a few seconds of writing on 2 cores.
@@ -45,12 +47,13 @@ cancel () {
     [ -n "$RUN_PID" ] && kill -0 "$RUN_PID" 2>/dev/null && _running=yes \
         && _name=$(ps -o comm= -p "$RUN_PID")
     _parts_before=$(find "$_out" -maxdepth 1 -name 'part.*.parquet' 2>/dev/null | wc -l)
+    _temps_before=$(find "$_out" -maxdepth 1 -name '.part.*' 2>/dev/null | wc -l)
     _t0=$(date +%s.%N)
     [ -n "$RUN_PID" ] && kill -"$_sig" "$RUN_PID" 2>/dev/null
     run_mpi_wait
     _took=$(echo "$_t0 $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }')
     _parts=$(find "$_out" -maxdepth 1 -name 'part.*.parquet' | wc -l)
-    _temps=$(find "$_out" -maxdepth 1 -name '.part.*' | wc -l)
+    _temps=$(find "$_out" -maxdepth 1 -name '.part.*' | sed 's|.*/||' | tr '\n' ' ')
 
     is "$_running" yes "SIG$_sig: mpirun ($_name) was running when signalled, with $_parts_before parts written"
     isnt "$RUN_STATUS" 0 "SIG$_sig: the job fails (status $RUN_STATUS)"
@@ -65,9 +68,42 @@ cancel () {
     else
         pass "SIG$_sig: the job did not claim success ($_parts of $_listed parts)"
     fi
-    note "SIG$_sig: $_temps temporaries (.part.*) left in the output folder"
+    # What the workers' handlers say they removed ("...: removed N temporary files in progress").
+    _removed=$(sed -n 's/.*: removed \([0-9]*\) temporary files\{0,1\} in progress$/\1/p' "$RUN_ERR" \
+               | awk '{ n += $1 } END { print n + 0 }')
+    is "$_temps" "" "SIG$_sig: no temporary (.part.*) is left ($_temps_before seen just before the signal, $_removed removed by the ranks' handlers)"
     [ "$RUN_STATUS" != 0 ] || { diag_file "$RUN_OUT" 10; diag_file "$RUN_ERR" 10; }
 }
 
 cancel TERM
 cancel INT
+
+# ---- a killed run's temporaries ---------------------------------------------
+# What a run killed beyond its handlers (SIGKILL, a lost node) leaves, and
+# names that look alike but are not the job's own: only the first go.
+sample=$top_srcdir/contrib/nyctaxi/sample
+mkdir stale stale-target
+echo partial > stale/.part.7.parquet.AbC123
+echo probe > stale/.dask-mpi-prep-nyctaxi.probe.Xy12Z9
+for _n in .part.7.parquet.AbC12 .part.x.parquet.AbC123 .part.7.parquet.AbC1234 \
+          .part.7.csv.AbC123 part.7.parquet.AbC123 .part.7.parquet.Ab-123 notes.txt; do
+    echo keep > "stale/$_n"
+done
+echo target > stale-target/file
+ln -s ../stale-target/file stale/.part.8.parquet.Zz9999
+mkdir stale/.part.9.parquet.Qq1234
+kept_before=$(cd stale && ls -A | grep -v -e '^\.part\.7\.parquet\.AbC123$' -e '^\.dask-mpi-prep-nyctaxi\.probe\.' | sort | tr '\n' ' ')
+
+run_mpi 120 "$DASK_MPI_RUN" -n 4 "$prog" --nyc_taxi_dataset "$sample" --output_folder stale
+is "$RUN_STATUS" 0 "stale: the job over a folder with stale temporaries succeeds" \
+    || { diag_file "$RUN_OUT" 10; diag_file "$RUN_ERR" 10; }
+is "$RUN_LEFTOVER" 0 "stale: no process is left"
+ok "stale: it says it removed 2 temporary files" \
+    grep -q '^removed 2 temporary files (.part.N.parquet.XXXXXX) left by an earlier cancelled run$' "$RUN_OUT"
+ok "stale: the part temporary is gone" test ! -e stale/.part.7.parquet.AbC123
+ok "stale: the probe temporary is gone" test ! -e stale/.dask-mpi-prep-nyctaxi.probe.Xy12Z9
+is "$(cd stale && ls -A | grep -v '^part\.[0-2]\.parquet$' | sort | tr '\n' ' ')" "$kept_before" \
+    "stale: every other name stays (look-alikes, a symlink, a folder)"
+is "$(cat stale-target/file)" target "stale: the symlink's target is untouched"
+is "$(incomplete stale | tr '\n' ' ')$(find stale -maxdepth 1 -name 'part.*.parquet' | wc -l)" 3 \
+    "stale: the 3 parts are written whole"
