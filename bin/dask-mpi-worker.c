@@ -18,7 +18,7 @@ main (int argc, char **argv)
     { "nthreads", 0, 0, G_OPTION_ARG_INT, &nthreads,
       "Compute threads (default: $DASK_MPI_NTHREADS, else 1)", "N" },
     { "memory-limit", 0, 0, G_OPTION_ARG_STRING, &memory_limit,
-      "Bytes of results the worker may hold (default: $DASK_MPI_MEMORY_LIMIT, else no limit)", "BYTES" },
+      "Memory the worker may use: bytes with an optional unit (4GiB, 500MB), a fraction of its share of the node (0.5), auto (its share of the node's memory) or none (default: $DASK_MPI_MEMORY_LIMIT, else auto)", "LIMIT" },
     { "local-directory", 0, 0, G_OPTION_ARG_FILENAME, &local_directory,
       "Folder for spilled results (default: $DASK_MPI_LOCAL_DIRECTORY, else the temporary folder)", "DIR" },
     { "log-level", 0, 0, G_OPTION_ARG_STRING, &log_level,
@@ -28,7 +28,6 @@ main (int argc, char **argv)
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- a dask-mpi worker, on MPI ranks 2 and up");
   g_autoptr(GError) error = NULL;
-  guint64 limit = 0;
 
   setlocale (LC_ALL, "");
   g_option_context_set_summary (context,
@@ -50,14 +49,9 @@ main (int argc, char **argv)
       fprintf (stderr, "dask-mpi-worker: --nthreads %d: give 1 to 1024\n", nthreads);
       return 2;
     }
-  if (memory_limit != NULL && !g_ascii_string_to_unsigned (memory_limit, 10, 0, G_MAXUINT64, &limit, &error))
-    {
-      fprintf (stderr, "dask-mpi-worker: --memory-limit: %s\n", error->message);
-      return 2;
-    }
   DmpiWorkerOptions options = {
     .nthreads = (guint) nthreads,
-    .memory_limit = limit,
+    .memory_limit = memory_limit,
     .local_directory = local_directory,
     .log_level = log_level,
   };

@@ -31,6 +31,7 @@ typedef enum {
   DMPI_ERROR_CANCELLED,         /* the task was cancelled */
   DMPI_ERROR_SHUTDOWN,          /* the cluster is shutting down */
   DMPI_ERROR_WORKER_LOST,       /* the worker holding or running it died */
+  DMPI_ERROR_MEMORY,            /* the task took its worker past its memory limit */
 } DmpiError;
 
 G_END_DECLS

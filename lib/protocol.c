@@ -37,6 +37,9 @@ static const KindInfo kinds[DMPI_MSG_N_KINDS] = {
   [DMPI_MSG_GOODBYE]       = { "goodbye",       "(s)",           65536 },
   [DMPI_MSG_CANCEL]        = { "cancel",        "at",            CONTROL_MAX },
   [DMPI_MSG_KEEP]          = { "keep",          "at",            CONTROL_MAX },
+  [DMPI_MSG_STEAL]         = { "steal",         "at",            CONTROL_MAX },
+  [DMPI_MSG_GIVE_BACK]     = { "give-back",     "at",            CONTROL_MAX },
+  [DMPI_MSG_PAUSE]         = { "pause",         "(bbs)",         65536 },
 };
 
 static gboolean
@@ -83,6 +86,135 @@ plain_element_size (const GVariantType *element)
     }
 }
 
+/* GVariant's layout of the definite type at @t: alignment (as a mask: 0, 1,
+ * 3 or 7) and fixed size (0: variable). Returns the end of the type. */
+static const char *
+type_layout (const char *t, guint *align, gsize *fixed)
+{
+  switch (*t)
+    {
+    case 'b': case 'y':
+      *align = 0, *fixed = 1;
+      return t + 1;
+    case 'n': case 'q':
+      *align = 1, *fixed = 2;
+      return t + 1;
+    case 'i': case 'u': case 'h':
+      *align = 3, *fixed = 4;
+      return t + 1;
+    case 'x': case 't': case 'd':
+      *align = 7, *fixed = 8;
+      return t + 1;
+    case 'v':
+      *align = 7, *fixed = 0;
+      return t + 1;
+    case 'a': case 'm':
+      t = type_layout (t + 1, align, fixed);
+      *fixed = 0;
+      return t;
+    case '(': case '{':
+      {
+        guint max_align = 0;
+        gsize end = 0;
+        gboolean variable = FALSE;
+
+        for (t++; *t != ')' && *t != '}';)
+          {
+            guint a;
+            gsize f;
+            t = type_layout (t, &a, &f);
+            max_align = MAX (max_align, a);
+            variable = variable || f == 0;
+            end += ((-end) & a) + f;
+          }
+        *align = max_align;
+        /* The unit type () takes one byte. */
+        *fixed = variable ? 0 : end == 0 ? 1 : end + ((-end) & max_align);
+        return t + 1;
+      }
+    default:   /* s, o, g */
+      *align = 0, *fixed = 0;
+      return t + 1;
+    }
+}
+
+/* Size of a container of @body bytes with @n framing offsets, each as wide as
+ * the container's size needs (GLib's gvs_calculate_total_size). */
+static gsize
+container_size (gsize body, gsize n)
+{
+  if (body + n <= G_MAXUINT8)
+    return body + n;
+  if (body + 2 * n <= G_MAXUINT16)
+    return body + 2 * n;
+  if (body + 4 * n <= G_MAXUINT32)
+    return body + 4 * n;
+  return body + 8 * n;
+}
+
+/* Width of the framing offsets of a container of @size bytes. */
+static guint
+offset_width (gsize size)
+{
+  return size > G_MAXUINT32 ? 8 : size > G_MAXUINT16 ? 4 : size > G_MAXUINT8 ? 2 : size > 0 ? 1 : 0;
+}
+
+/* Is the serialised tuple @value exactly the normal-form serialisation of
+ * its @n (sound) @children? Checked in place, without rebuilding it: each
+ * child where normal form puts it, zero padding, framing offsets and size
+ * as GLib writes them. Costs O(n) plus the padding, whatever the size of
+ * the children. */
+static gboolean
+tuple_in_place (GVariant *value, GVariant **children, gsize n)
+{
+  const guint8 *base = g_variant_get_data (value);
+  gsize size = g_variant_get_size (value), body = 0, n_offsets = 0, fixed;
+  const char *type = g_variant_get_type_string (value), *t;
+  guint align;
+
+  if (base == NULL)
+    return FALSE;
+  type_layout (type, &align, &fixed);
+  t = type + 1;
+  for (gsize i = 0; i < n; i++)
+    {
+      gsize f;
+      t = type_layout (t, &align, &f);
+      body += ((-body) & align) + g_variant_get_size (children[i]);
+      n_offsets += f == 0 && i + 1 < n;
+    }
+  if (size != (fixed > 0 ? fixed : container_size (body, n_offsets)))
+    return FALSE;
+
+  guint width = offset_width (size);
+  gsize offset = 0, end = size;
+  t = type + 1;
+  for (gsize i = 0; i < n; i++)
+    {
+      gsize f, child_size = g_variant_get_size (children[i]);
+      t = type_layout (t, &align, &f);
+      for (; offset & align; offset++)
+        if (base[offset] != 0)
+          return FALSE;
+      if (child_size > 0 && (const guint8 *) g_variant_get_data (children[i]) != base + offset)
+        return FALSE;
+      offset += child_size;
+      if (f == 0 && i + 1 < n)
+        {
+          guint64 framing = 0;
+          end -= width;
+          for (guint b = 0; b < width; b++)
+            framing |= (guint64) base[end + b] << (8 * b);
+          if (framing != offset)
+            return FALSE;
+        }
+    }
+  for (; offset < end; offset++)
+    if (base[offset] != 0)
+      return FALSE;
+  return TRUE;
+}
+
 /* Same bytes as @value? (@rebuilt is floating and consumed.) */
 static gboolean
 same_bytes (GVariant *value, GVariant *rebuilt)
@@ -102,8 +234,8 @@ same_bytes (GVariant *value, GVariant *rebuilt)
 /* Is @value in normal form? The same answer as g_variant_is_normal_form(), in
  * linear time: GLib's own check visits every element of an "ay" as a child
  * value (0.3 s for 10 MB of results), so arrays of plain numbers are judged
- * by their size, and tuples and variants by their parts plus a rebuild that
- * must give the very same bytes (framing offsets and padding). */
+ * by their size, and tuples and variants by their parts plus their framing
+ * and padding, checked in place (a rebuild would copy a 10 MB result). */
 static gboolean
 value_is_sound (GVariant *value, guint depth)
 {
@@ -145,7 +277,7 @@ value_is_sound (GVariant *value, guint depth)
           children[i] = g_variant_get_child_value (value, i);
           sound = sound && value_is_sound (children[i], depth + 1);
         }
-      sound = sound && same_bytes (value, g_variant_new_tuple (children, n));
+      sound = sound && tuple_in_place (value, children, n);
       for (gsize i = 0; i < n; i++)
         g_variant_unref (children[i]);
       return sound;
@@ -212,4 +344,61 @@ dmpi_msg_send (DmpiTransport *transport, int dest_rank, guint32 kind, GVariant *
 
   if (payload != NULL)
     dmpi_transport_send (transport, dest_rank, kind, payload);
+}
+
+/* (tbvs) in normal form: id at 0, found at 8, zero padding to the variant at
+ * 16 (its alignment is 8); in the variant, the value's bytes, a NUL and its
+ * type string; the message and its NUL; one framing offset (the variant's
+ * end), little-endian, as wide as the whole message's size needs. */
+#define DATA_VALUE_OFFSET 16
+
+GPtrArray *
+dmpi_msg_data_parts (guint64 id, GVariant *value, const char *message)
+{
+  g_autoptr(GVariant) owned = value != NULL ? g_variant_ref_sink (value)
+                                            : g_variant_ref_sink (g_variant_new ("()"));
+  /* A string in normal form is UTF-8 without a NUL inside. */
+  g_autofree char *text = g_utf8_make_valid (message != NULL ? message : "", -1);
+  /* A fixed-size value made from data of the wrong size has no bytes (GLib
+   * reads it as zeros): send its normal form, as GLib would serialise it. */
+  if (g_variant_get_data (owned) == NULL && g_variant_get_size (owned) > 0)
+    {
+      GVariant *normal = g_variant_get_normal_form (owned);
+      g_variant_unref (owned);
+      owned = normal;
+    }
+  GBytes *bytes = g_variant_get_data_as_bytes (owned);
+  const char *type = g_variant_get_type_string (owned);
+  gsize value_size = g_bytes_get_size (bytes), type_len = strlen (type), text_len = strlen (text);
+  gsize variant_end = DATA_VALUE_OFFSET + value_size + 1 + type_len;
+  gsize body = variant_end + text_len + 1;
+  gsize width = container_size (body, 1) - body;
+  GPtrArray *parts = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+
+  guint8 *head = g_malloc0 (DATA_VALUE_OFFSET);
+  memcpy (head, &id, sizeof id);
+  head[8] = value != NULL;
+  g_ptr_array_add (parts, g_bytes_new_take (head, DATA_VALUE_OFFSET));
+  g_ptr_array_add (parts, bytes);
+
+  gsize tail_len = 1 + type_len + text_len + 1 + width;
+  guint8 *tail = g_malloc0 (tail_len), *p = tail + 1;
+  memcpy (p, type, type_len);
+  p += type_len;
+  memcpy (p, text, text_len);
+  p += text_len + 1;
+  for (gsize b = 0; b < width; b++)
+    p[b] = (guint8) (variant_end >> (8 * b));
+  g_ptr_array_add (parts, g_bytes_new_take (tail, tail_len));
+  return parts;
+}
+
+void
+dmpi_msg_send_data (DmpiTransport *transport, int dest_rank, guint64 id, GVariant *value,
+                    const char *message)
+{
+  g_autoptr(GPtrArray) parts = dmpi_msg_data_parts (id, value, message);
+
+  dmpi_transport_send_parts (transport, dest_rank, DMPI_MSG_DATA, (GBytes *const *) parts->pdata,
+                             parts->len);
 }

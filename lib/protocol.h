@@ -57,6 +57,9 @@ typedef enum {
   DMPI_MSG_GOODBYE,        /* worker → scheduler:        (s)      reason */
   DMPI_MSG_CANCEL,         /* client → scheduler:        at       ids to cancel */
   DMPI_MSG_KEEP,           /* client → scheduler:        at       ids to run even when released (fire and forget) */
+  DMPI_MSG_STEAL,          /* scheduler → worker:        at       ids to give back if not started */
+  DMPI_MSG_GIVE_BACK,      /* worker → scheduler:        at       ids it gave back, not started */
+  DMPI_MSG_PAUSE,          /* worker → scheduler:        (bbs)    paused (no new tasks), for good (a task was stopped for memory), why */
   DMPI_MSG_N_KINDS
 } DmpiMsgKind;
 
@@ -76,5 +79,15 @@ GVariant *dmpi_msg_receive (guint32 kind, GBytes *payload, int src_rank);
 
 /* Encode and send. */
 void      dmpi_msg_send   (DmpiTransport *transport, int dest_rank, guint32 kind, GVariant *message);
+
+/* A data message (tbvs) — id, found (@value not NULL), @value (NULL: "()"),
+ * @message — as the parts whose concatenation is its normal-form bytes,
+ * with @value's own serialised bytes as one part, not copied. GBytes *s. */
+GPtrArray *dmpi_msg_data_parts (guint64 id, GVariant *value, const char *message);
+
+/* Send a data message built by dmpi_msg_data_parts(): MPI reads the value
+ * straight from its buffer, which is kept alive until it has been sent. */
+void      dmpi_msg_send_data (DmpiTransport *transport, int dest_rank, guint64 id,
+                              GVariant *value, const char *message);
 
 G_END_DECLS

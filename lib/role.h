@@ -28,7 +28,7 @@ typedef struct {
 
 typedef struct {
   guint       nthreads;        /* 0: DASK_MPI_NTHREADS or 1 */
-  guint64     memory_limit;    /* 0: DASK_MPI_MEMORY_LIMIT or none */
+  const char *memory_limit;    /* NULL: DASK_MPI_MEMORY_LIMIT, else auto; see dmpi_memory_parse_limit() */
   const char *local_directory; /* NULL: DASK_MPI_LOCAL_DIRECTORY or the temporary folder */
   const char *log_level;
 } DmpiWorkerOptions;

@@ -13,6 +13,15 @@
 #define SATURATION_SECONDS 0.005
 #define MAX_SLOTS_PER_THREAD 4096u
 #define DURATION_UNKNOWN 0.01
+/* Stealing: what a steal costs besides moving the inputs (the STEAL, the
+ * answer and the new COMPUTE, each through a busy loop), the bandwidth the
+ * inputs move at (as in place()), and how many of the busiest workers one
+ * decision looks at. */
+#define STEAL_LATENCY 5e-4
+#define STEAL_BANDWIDTH 1e9
+#define STEAL_VICTIMS 4u
+/* Tasks a worker remembers as sent (the newest; see WorkerEntry). */
+#define SENT_RING 32u
 
 struct _DmpiSched {
   GHashTable *tasks;             /* id → DmpiSchedTask*, owned */
@@ -38,15 +47,39 @@ struct _DmpiSched {
   guint       min_nthreads;      /* over live workers: bounds the search for room */
   guint64    *place_bytes;       /* place()'s scratch, index = rank, all 0 between calls */
   guint       place_bytes_len;
+  /* Stealing: the live workers in a binary max-heap by tasks not asked back
+   * per thread (see victims_before()); free threads over the workers in the
+   * load heap (those that may take tasks); STEALs not answered yet. */
+  gboolean    stealing;
+  DmpiSchedWorker **victims;
+  guint       victims_len, victims_cap;
+  guint64     idle_threads;
+  guint64     n_steal_pending;
+  int         avoid;             /* rank place() and restricted_choice() skip, or -1 */
+  guint64     events_until_scan; /* rate limit of scan_sent() */
 };
 
 /* A worker as allocated: the public record and its place in the heap. */
 typedef struct {
   DmpiSchedWorker pub;
   guint           heap_pos;      /* index in sched->heap, or G_MAXUINT when not in it */
+  guint           victim_pos;    /* index in sched->victims, or G_MAXUINT */
+  guint           idle;          /* its free threads as counted in sched->idle_threads */
+  /* Where steals are taken from: the ids of the newest tasks sent to it
+   * (the least likely started), ring[] below ring_top, n_ring of them, the
+   * oldest overwritten; then, once those are used up, the ids a scan of all
+   * tasks found on it (extra[], newest last). Only writes on the hot path:
+   * a list of every task sent costs cache misses on every send and finish.
+   * Entries are checked when used (the task may have left meanwhile). */
+  guint           ring_top, n_ring;
+  guint64        *extra;
+  guint           n_extra, extra_cap;
+  guint64         ring[SENT_RING];
 } WorkerEntry;
 
-#define HEAP_POS(worker) (((WorkerEntry *) (worker))->heap_pos)
+#define ENTRY(worker) ((WorkerEntry *) (worker))
+#define HEAP_POS(worker) (ENTRY (worker)->heap_pos)
+#define VICTIM_POS(worker) (ENTRY (worker)->victim_pos)
 
 typedef struct {
   gint32 priority;
@@ -90,6 +123,17 @@ queued_push (DmpiSched *sched, DmpiSchedTask *task)
 
   g_queue_push_tail (&bucket->tasks, task);
   task->queue_link = bucket->tasks.tail;
+  sched->n_queued++;
+}
+
+/* A task given back goes first: it was handed out before those queued. */
+static void
+queued_push_head (DmpiSched *sched, DmpiSchedTask *task)
+{
+  PriorityBucket *bucket = bucket_for (sched, task->priority, TRUE);
+
+  g_queue_push_head (&bucket->tasks, task);
+  task->queue_link = bucket->tasks.head;
   sched->n_queued++;
 }
 
@@ -266,6 +310,7 @@ worker_free (gpointer data)
   if (worker == NULL)
     return;
   g_free (worker->host);
+  g_free (ENTRY (worker)->extra);
   g_free (worker);
 }
 
@@ -284,6 +329,8 @@ dmpi_sched_new (void)
   sched->stream = g_new0 (DmpiSchedStreamEntry, DMPI_SCHED_STREAM_MAX);
   sched->errors = g_ptr_array_new_with_free_func (error_entry_free);
   sched->mean_duration = -1;
+  sched->stealing = TRUE;
+  sched->avoid = -1;
   return sched;
 }
 
@@ -303,6 +350,7 @@ dmpi_sched_free (DmpiSched *sched)
   g_free (sched->stream);
   g_ptr_array_unref (sched->errors);
   g_free (sched->heap);
+  g_free (sched->victims);
   g_free (sched->place_bytes);
   g_free (sched);
 }
@@ -509,6 +557,19 @@ heap_down (DmpiSched *sched, guint i)
   heap_set (sched, i, worker);
 }
 
+/* Keep sched->idle_threads, the free threads of the workers that may take
+ * tasks (those in the load heap), up to date for @worker. */
+static void
+count_idle (DmpiSched *sched, DmpiSchedWorker *worker)
+{
+  WorkerEntry *e = ENTRY (worker);
+  guint idle = HEAP_POS (worker) != G_MAXUINT && worker->n_processing < worker->nthreads
+               ? worker->nthreads - worker->n_processing : 0;
+
+  sched->idle_threads = sched->idle_threads - e->idle + idle;
+  e->idle = idle;
+}
+
 static void
 heap_insert (DmpiSched *sched, DmpiSchedWorker *worker)
 {
@@ -519,6 +580,7 @@ heap_insert (DmpiSched *sched, DmpiSchedWorker *worker)
     }
   heap_set (sched, sched->heap_len++, worker);
   heap_up (sched, sched->heap_len - 1);
+  count_idle (sched, worker);
 }
 
 static void
@@ -529,6 +591,7 @@ heap_remove (DmpiSched *sched, DmpiSchedWorker *worker)
   if (i == G_MAXUINT)
     return;
   HEAP_POS (worker) = G_MAXUINT;
+  count_idle (sched, worker);
   DmpiSchedWorker *last = sched->heap[--sched->heap_len];
   if (last == worker)
     return;
@@ -537,17 +600,107 @@ heap_remove (DmpiSched *sched, DmpiSchedWorker *worker)
   heap_down (sched, HEAP_POS (last));
 }
 
-/* Every change of a live worker's n_processing or nthreads must come
- * through here, or the heap goes stale. */
+/* ---- the heap of live workers by work they could give away ---- */
+
+/* @a has more tasks not asked back per thread than @b; ties to the lower
+ * rank. */
+static gboolean
+victim_before (const DmpiSchedWorker *a, const DmpiSchedWorker *b)
+{
+  guint64 sa = (guint64) (a->n_processing - a->n_stealing) * b->nthreads;
+  guint64 sb = (guint64) (b->n_processing - b->n_stealing) * a->nthreads;
+
+  return sa > sb || (sa == sb && a->rank < b->rank);
+}
+
+static void
+victims_set (DmpiSched *sched, guint i, DmpiSchedWorker *worker)
+{
+  sched->victims[i] = worker;
+  VICTIM_POS (worker) = i;
+}
+
+static void
+victims_up (DmpiSched *sched, guint i)
+{
+  DmpiSchedWorker *worker = sched->victims[i];
+
+  while (i > 0 && victim_before (worker, sched->victims[(i - 1) / 2]))
+    {
+      victims_set (sched, i, sched->victims[(i - 1) / 2]);
+      i = (i - 1) / 2;
+    }
+  victims_set (sched, i, worker);
+}
+
+static void
+victims_down (DmpiSched *sched, guint i)
+{
+  DmpiSchedWorker *worker = sched->victims[i];
+
+  for (;;)
+    {
+      guint c = 2 * i + 1;
+      if (c >= sched->victims_len)
+        break;
+      if (c + 1 < sched->victims_len && victim_before (sched->victims[c + 1], sched->victims[c]))
+        c++;
+      if (!victim_before (sched->victims[c], worker))
+        break;
+      victims_set (sched, i, sched->victims[c]);
+      i = c;
+    }
+  victims_set (sched, i, worker);
+}
+
+static void
+victims_insert (DmpiSched *sched, DmpiSchedWorker *worker)
+{
+  if (sched->victims_len == sched->victims_cap)
+    {
+      sched->victims_cap = MAX (2 * sched->victims_cap, 16u);
+      sched->victims = g_renew (DmpiSchedWorker *, sched->victims, sched->victims_cap);
+    }
+  victims_set (sched, sched->victims_len++, worker);
+  victims_up (sched, sched->victims_len - 1);
+}
+
+static void
+victims_remove (DmpiSched *sched, DmpiSchedWorker *worker)
+{
+  guint i = VICTIM_POS (worker);
+
+  if (i == G_MAXUINT)
+    return;
+  VICTIM_POS (worker) = G_MAXUINT;
+  DmpiSchedWorker *last = sched->victims[--sched->victims_len];
+  if (last == worker)
+    return;
+  victims_set (sched, i, last);
+  victims_up (sched, i);
+  victims_down (sched, VICTIM_POS (last));
+}
+
+/* Every change of a live worker's n_processing, n_stealing or nthreads
+ * must come through here, or the heaps go stale. The victims' heap is kept
+ * only while stealing is on (dmpi_sched_set_stealing() rebuilds it). */
 static void
 worker_load_changed (DmpiSched *sched, DmpiSchedWorker *worker)
 {
   guint i = HEAP_POS (worker);
 
-  if (i == G_MAXUINT)
-    return;
-  heap_up (sched, i);
-  heap_down (sched, HEAP_POS (worker));
+  if (i != G_MAXUINT)
+    {
+      heap_up (sched, i);
+      heap_down (sched, HEAP_POS (worker));
+      count_idle (sched, worker);
+    }
+  i = VICTIM_POS (worker);
+  if (i != G_MAXUINT)
+    {
+      victims_up (sched, i);
+      victims_down (sched, VICTIM_POS (worker));
+    }
 }
 
 static guint
@@ -609,6 +762,108 @@ least_loaded (DmpiSched *sched, gboolean ignore_room)
   return best;
 }
 
+/* @id if it is still processing on @rank and not asked back. */
+static DmpiSchedTask *
+still_sent (DmpiSched *sched, guint64 id, int rank)
+{
+  DmpiSchedTask *task = dmpi_sched_lookup (sched, id);
+
+  return task != NULL && task->state == DMPI_TASK_PROCESSING && task->worker == rank && !task->stealing
+         ? task : NULL;
+}
+
+static void
+sent_append (DmpiSchedWorker *worker, guint64 id)
+{
+  WorkerEntry *e = ENTRY (worker);
+
+  e->ring[e->ring_top] = id;
+  e->ring_top = (e->ring_top + 1) % SENT_RING;
+  e->n_ring = MIN (e->n_ring + 1, SENT_RING);
+}
+
+/* The newest task remembered as sent to @worker and not asked back, or
+ * NULL; sent_pop() then drops it. */
+static DmpiSchedTask *
+newest_sent (DmpiSched *sched, DmpiSchedWorker *worker)
+{
+  WorkerEntry *e = ENTRY (worker);
+
+  for (; e->n_ring > 0; e->n_ring--)
+    {
+      guint i = (e->ring_top + SENT_RING - 1) % SENT_RING;
+      DmpiSchedTask *task = still_sent (sched, e->ring[i], worker->rank);
+      if (task != NULL)
+        return task;
+      e->ring_top = i;
+    }
+  for (; e->n_extra > 0; e->n_extra--)
+    {
+      DmpiSchedTask *task = still_sent (sched, e->extra[e->n_extra - 1], worker->rank);
+      if (task != NULL)
+        return task;
+    }
+  return NULL;
+}
+
+static void
+sent_pop (DmpiSchedWorker *worker)
+{
+  WorkerEntry *e = ENTRY (worker);
+
+  if (e->n_ring > 0)
+    {
+      e->ring_top = (e->ring_top + SENT_RING - 1) % SENT_RING;
+      e->n_ring--;
+    }
+  else if (e->n_extra > 0)
+    e->n_extra--;
+}
+
+static void
+sent_forget (DmpiSchedWorker *worker)
+{
+  ENTRY (worker)->n_ring = ENTRY (worker)->n_extra = 0;
+}
+
+/* A worker has more tasks than its ring remembers (placement piled them
+ * there): one pass over all tasks lists every worker's processing tasks in
+ * extra[]. Costs O(tasks), so at most once per that many events. */
+static gboolean
+scan_sent (DmpiSched *sched)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  if (sched->events_until_scan > 0)
+    return FALSE;
+  sched->events_until_scan = g_hash_table_size (sched->tasks);
+  for (guint i = 0; i < sched->workers->len; i++)
+    {
+      DmpiSchedWorker *worker = g_ptr_array_index (sched->workers, i);
+      if (worker != NULL)
+        ENTRY (worker)->n_extra = 0;
+    }
+  g_hash_table_iter_init (&iter, sched->tasks);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      DmpiSchedTask *task = value;
+      if (task->state != DMPI_TASK_PROCESSING || task->stealing)
+        continue;
+      DmpiSchedWorker *worker = dmpi_sched_get_worker (sched, task->worker);
+      if (worker == NULL)
+        continue;
+      WorkerEntry *e = ENTRY (worker);
+      if (e->n_extra == e->extra_cap)
+        {
+          e->extra_cap = MAX (2 * e->extra_cap, 16u);
+          e->extra = g_renew (guint64, e->extra, e->extra_cap);
+        }
+      e->extra[e->n_extra++] = task->id;
+    }
+  return TRUE;
+}
+
 static void
 send_to_worker (DmpiSched *sched, DmpiSchedTask *task, DmpiSchedWorker *worker)
 {
@@ -616,6 +871,7 @@ send_to_worker (DmpiSched *sched, DmpiSchedTask *task, DmpiSchedWorker *worker)
   task->worker = worker->rank;
   worker->n_processing++;
   worker_load_changed (sched, worker);
+  sent_append (worker, task->id);
   DmpiSchedAction action = {
     .kind = DMPI_ACTION_COMPUTE,
     .worker = worker->rank,
@@ -623,6 +879,21 @@ send_to_worker (DmpiSched *sched, DmpiSchedTask *task, DmpiSchedWorker *worker)
     .task = task,
   };
   push_action (sched, &action);
+}
+
+static double
+task_duration (DmpiSched *sched, const DmpiSchedTask *task)
+{
+  return task->fn->duration >= 0 ? task->fn->duration
+         : sched->mean_duration >= 0 ? sched->mean_duration : DURATION_UNKNOWN;
+}
+
+/* @worker may be given a new task: alive, not paused, not the one a task
+ * given back is leaving. */
+static gboolean
+may_take (DmpiSched *sched, const DmpiSchedWorker *worker)
+{
+  return worker != NULL && worker->alive && !worker->paused && worker->rank != sched->avoid;
 }
 
 /* Where a task with dependencies goes: the worker already holding most of
@@ -641,14 +912,14 @@ place (DmpiSched *sched, DmpiSchedTask *task)
   for (guint i = 0; i < task->n_deps; i++)
     {
       DmpiSchedWorker *holder = dmpi_sched_get_worker (sched, task->deps[i]->holder);
-      if (holder != NULL && holder->alive && (guint) holder->rank < sched->place_bytes_len)
+      if (may_take (sched, holder) && (guint) holder->rank < sched->place_bytes_len)
         sched->place_bytes[holder->rank] += task->deps[i]->nbytes + 1;
     }
   /* The first holder in dependency order wins a tie. */
   for (guint i = 0; i < task->n_deps; i++)
     {
       DmpiSchedWorker *holder = dmpi_sched_get_worker (sched, task->deps[i]->holder);
-      if (holder == NULL || !holder->alive || (guint) holder->rank >= sched->place_bytes_len)
+      if (!may_take (sched, holder) || (guint) holder->rank >= sched->place_bytes_len)
         continue;
       guint64 bytes = sched->place_bytes[holder->rank];
       if (best == NULL || bytes > best_bytes)
@@ -670,8 +941,7 @@ place (DmpiSched *sched, DmpiSchedTask *task)
   /* The wait is counted in this task's own function's learned duration:
    * a global mean, inflated by slow functions, would send many quick tasks
    * away from a large input and copy it to every worker. */
-  double duration = task->fn->duration >= 0 ? task->fn->duration
-                    : sched->mean_duration >= 0 ? sched->mean_duration : DURATION_UNKNOWN;
+  double duration = task_duration (sched, task);
   double extra_wait = ((double) best->n_processing / best->nthreads
                        - (double) idle->n_processing / idle->nthreads) * duration;
   double move = (double) best_bytes / 1e9;
@@ -690,35 +960,39 @@ restricted_choice (DmpiSched *sched, DmpiSchedTask *task)
   for (guint i = 0; i < task->n_restrict; i++)
     {
       DmpiSchedWorker *w = dmpi_sched_get_worker (sched, task->restrict_to[i]);
-      if (w != NULL && w->alive
+      if (may_take (sched, w)
           && (best == NULL || (double) w->n_processing / w->nthreads < (double) best->n_processing / best->nthreads))
         best = w;
     }
   return best;
 }
 
+/* A root task with no restriction waits in the scheduler's queue; any
+ * other ready task is placed on a worker at once. */
+static gboolean
+goes_to_queue (const DmpiSchedTask *task)
+{
+  return task->n_restrict == 0 && task->n_deps == 0;
+}
+
+/* The worker for a ready task that does not go to the queue, or NULL when
+ * none may take it. */
+static DmpiSchedWorker *
+choose_worker (DmpiSched *sched, DmpiSchedTask *task)
+{
+  return task->n_restrict > 0 ? restricted_choice (sched, task) : place (sched, task);
+}
+
 static void
 make_ready (DmpiSched *sched, DmpiSchedTask *task)
 {
-  if (task->n_restrict > 0)
-    {
-      DmpiSchedWorker *worker = restricted_choice (sched, task);
-      if (worker == NULL)
-        {
-          set_state (sched, task, DMPI_TASK_NO_WORKER);
-          g_queue_push_tail (&sched->no_worker, task);
-        }
-      else
-        send_to_worker (sched, task, worker);
-      return;
-    }
-  if (task->n_deps == 0)
+  if (goes_to_queue (task))
     {
       set_state (sched, task, DMPI_TASK_QUEUED);
       queued_push (sched, task);
       return;
     }
-  DmpiSchedWorker *worker = place (sched, task);
+  DmpiSchedWorker *worker = choose_worker (sched, task);
   if (worker == NULL)
     {
       set_state (sched, task, DMPI_TASK_NO_WORKER);
@@ -728,7 +1002,114 @@ make_ready (DmpiSched *sched, DmpiSchedTask *task)
   send_to_worker (sched, task, worker);
 }
 
-/* Hand queued root tasks to workers with room, earliest submitted first. */
+/* ---- work stealing ---- */
+
+/* A STEAL for @task goes out to @worker, which processes it. */
+static void
+ask_back (DmpiSched *sched, DmpiSchedTask *task, DmpiSchedWorker *worker)
+{
+  task->stealing = TRUE;
+  worker->n_stealing++;
+  sched->n_steal_pending++;
+  sched->stats.n_steal_requests++;
+  worker_load_changed (sched, worker);
+  DmpiSchedAction action = { .kind = DMPI_ACTION_STEAL, .worker = worker->rank, .id = task->id };
+  push_action (sched, &action);
+}
+
+/* @task, processing on @worker (or cancelled while there), leaves it:
+ * finished, failed, or given back. An unanswered STEAL for it is answered. */
+static void
+leave_worker (DmpiSched *sched, DmpiSchedTask *task, DmpiSchedWorker *worker)
+{
+  if (task->stealing)
+    {
+      task->stealing = FALSE;
+      worker->n_stealing--;
+      sched->n_steal_pending--;
+    }
+  worker->n_processing--;
+  task->worker = -1;
+  worker_load_changed (sched, worker);
+}
+
+/* A worker with a free thread that could take @task from @victim now. */
+static DmpiSchedWorker *
+thief_for (DmpiSched *sched, const DmpiSchedTask *task, const DmpiSchedWorker *victim)
+{
+  if (task->n_restrict == 0)
+    {
+      /* The least loaded; it has a free thread if any worker has. */
+      DmpiSchedWorker *w = sched->heap_len > 0 ? sched->heap[0] : NULL;
+      return w != NULL && w != victim && w->n_processing < w->nthreads ? w : NULL;
+    }
+  for (guint i = 0; i < task->n_restrict; i++)
+    {
+      DmpiSchedWorker *w = dmpi_sched_get_worker (sched, task->restrict_to[i]);
+      if (may_take (sched, w) && w != victim && w->n_processing < w->nthreads)
+        return w;
+    }
+  return NULL;
+}
+
+/* Dask's rule: steal when the task would wait on @victim longer than the
+ * steal costs, and never when moving its inputs costs more than running it
+ * (a steal must not cost more than the work it moves). The newest task
+ * waits for the victim's other tasks not asked back, at about this task's
+ * duration each, shared by its threads. */
+static gboolean
+worth_stealing (DmpiSched *sched, const DmpiSchedTask *task, const DmpiSchedWorker *victim)
+{
+  guint surplus = victim->n_processing - victim->n_stealing;
+  double duration = task_duration (sched, task);
+  double wait = (double) (surplus - MIN (surplus, victim->nthreads)) / victim->nthreads * duration;
+  double move = 0;
+
+  for (guint i = 0; i < task->n_deps && move <= duration; i++)
+    move += (double) task->deps[i]->nbytes / STEAL_BANDWIDTH;
+  return move <= duration && wait > move + STEAL_LATENCY;
+}
+
+/* While workers have free threads that no STEAL already out will fill, ask
+ * the busiest workers for their newest task. Each round looks at a few
+ * workers at the top of the victims' heap and at most one task of each, so
+ * a decision costs O(log workers), never a scan of the tasks. */
+static void
+balance (DmpiSched *sched)
+{
+  if (sched->events_until_scan > 0)
+    sched->events_until_scan--;
+  if (!sched->stealing)
+    return;
+  while (sched->idle_threads > sched->n_steal_pending && sched->victims_len > 0)
+    {
+      DmpiSchedWorker *victim = NULL;
+      DmpiSchedTask *task = NULL;
+      for (guint i = 0; i < MIN (STEAL_VICTIMS, sched->victims_len) && task == NULL; i++)
+        {
+          victim = sched->victims[i];
+          /* The heap is ordered by this: none below has work to spare. */
+          if (victim->n_processing - victim->n_stealing <= victim->nthreads)
+            {
+              if (i == 0)
+                return;
+              continue;
+            }
+          task = newest_sent (sched, victim);
+          if (task == NULL && scan_sent (sched))
+            task = newest_sent (sched, victim);
+          if (task != NULL && (thief_for (sched, task, victim) == NULL || !worth_stealing (sched, task, victim)))
+            task = NULL;
+        }
+      if (task == NULL)
+        return;
+      sent_pop (victim);
+      ask_back (sched, task, victim);
+    }
+}
+
+/* Hand queued root tasks to workers with room, earliest submitted first;
+ * then let idle workers steal. */
 static void
 fill_workers (DmpiSched *sched)
 {
@@ -763,6 +1144,7 @@ fill_workers (DmpiSched *sched)
           send_to_worker (sched, task, worker);
         }
     }
+  balance (sched);
 }
 
 void
@@ -783,7 +1165,7 @@ dmpi_sched_add_worker (DmpiSched *sched, int rank, const char *host, guint nthre
   if (worker == NULL)
     {
       WorkerEntry *entry = g_new0 (WorkerEntry, 1);
-      entry->heap_pos = G_MAXUINT;
+      entry->heap_pos = entry->victim_pos = G_MAXUINT;
       worker = &entry->pub;
       g_ptr_array_index (sched->workers, rank) = worker;
     }
@@ -798,9 +1180,13 @@ dmpi_sched_add_worker (DmpiSched *sched, int rank, const char *host, guint nthre
   worker->host = g_strdup (host);
   worker->nthreads = MAX (nthreads, 1u);
   worker->memory_limit = memory_limit;
+  if (!worker->alive)
+    worker->paused = FALSE;               /* a new process */
   worker->alive = TRUE;
   sched->min_nthreads = sched->heap_len == 0 ? worker->nthreads : MIN (sched->min_nthreads, worker->nthreads);
-  if (HEAP_POS (worker) == G_MAXUINT)
+  if (sched->stealing && VICTIM_POS (worker) == G_MAXUINT)
+    victims_insert (sched, worker);
+  if (HEAP_POS (worker) == G_MAXUINT && !worker->paused)
     heap_insert (sched, worker);
   else
     worker_load_changed (sched, worker);
@@ -928,19 +1314,15 @@ processing_task (DmpiSched *sched, int rank, guint64 id, DmpiSchedWorker **worke
   if (task != NULL && task->state == DMPI_TASK_ERRED && task->worker == rank && *worker != NULL)
     {
       /* Cancelled while it ran: its thread is free again only now. */
-      (*worker)->n_processing--;
-      worker_load_changed (sched, *worker);
-      task->worker = -1;
+      leave_worker (sched, task, *worker);
       if (unneeded (task))
         forget (sched, task);
       return NULL;
     }
   if (task == NULL || task->state != DMPI_TASK_PROCESSING || task->worker != rank || *worker == NULL)
     return NULL;
-  (*worker)->n_processing--;
-  worker_load_changed (sched, *worker);
+  leave_worker (sched, task, *worker);
   (*worker)->n_done++;
-  task->worker = -1;
   return task;
 }
 
@@ -966,6 +1348,7 @@ dmpi_sched_task_finished (DmpiSched *sched, int rank, guint thread, guint64 id, 
   task->holder = rank;
   task->nbytes = nbytes;
   worker->nbytes += nbytes;
+  g_clear_pointer (&task->args, g_free);
   report (sched, task);
 
   if (task->dependents != NULL)
@@ -1031,33 +1414,174 @@ dmpi_sched_remove_worker (DmpiSched *sched, int rank, const char *reason)
   sched->stats.n_workers--;
   sched->stats.n_threads -= worker->nthreads;
   heap_remove (sched, worker);
+  victims_remove (sched, worker);
   sched->min_nthreads = G_MAXUINT;
   for (guint i = 0; i < sched->heap_len; i++)
     sched->min_nthreads = MIN (sched->min_nthreads, sched->heap[i]->nthreads);
-  /* What it ran or held is lost with it. */
-  g_autoptr(GPtrArray) lost = g_ptr_array_new ();
+  /* What it ran or held is lost with it. Ids, not pointers: failing one
+   * task may free others (a result only it needed). */
+  g_autoptr(GArray) lost = g_array_new (FALSE, FALSE, sizeof (guint64));
   GHashTableIter iter;
   gpointer value;
   g_hash_table_iter_init (&iter, sched->tasks);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       DmpiSchedTask *task = value;
-      if ((task->state == DMPI_TASK_PROCESSING && task->worker == rank)
-          || (task->state == DMPI_TASK_MEMORY && task->holder == rank))
-        g_ptr_array_add (lost, task);
+      if (task->worker == rank)
+        {
+          /* Processing there, or cancelled while it ran there: it leaves
+           * the worker, and a STEAL out for it gets no answer. */
+          if (task->stealing)
+            {
+              task->stealing = FALSE;
+              sched->n_steal_pending--;
+            }
+          task->worker = -1;
+          g_array_append_val (lost, task->id);
+        }
+      else if (task->state == DMPI_TASK_MEMORY && task->holder == rank)
+        g_array_append_val (lost, task->id);
     }
+  worker->n_processing = 0;
+  worker->n_stealing = 0;
+  sent_forget (worker);
   for (guint i = 0; i < lost->len; i++)
     {
-      DmpiSchedTask *task = g_ptr_array_index (lost, i);
-      if (task->state == DMPI_TASK_FORGOTTEN || task->state == DMPI_TASK_ERRED)
+      DmpiSchedTask *task = dmpi_sched_lookup (sched, g_array_index (lost, guint64, i));
+      if (task == NULL)
         continue;
+      if (task->state == DMPI_TASK_ERRED)
+        {
+          if (unneeded (task))
+            forget (sched, task);
+          continue;
+        }
       mark_erred (sched, task, DMPI_ERROR_WORKER_LOST,
                   g_strdup_printf ("task '%s' (function %s) lost: worker rank %d %s", task->key,
                                    task->function, rank, reason));
     }
-  worker->n_processing = 0;
   worker->nbytes = 0;
   fill_workers (sched);
+}
+
+/* ---- stealing and pausing events ---- */
+
+/* A task given back by @from is ready again: a plain root task goes to the
+ * head of the queue; another is placed with @from left out, unless no other
+ * worker may take it. */
+static void
+place_again (DmpiSched *sched, DmpiSchedTask *task, DmpiSchedWorker *from)
+{
+  if (goes_to_queue (task))
+    {
+      set_state (sched, task, DMPI_TASK_QUEUED);
+      queued_push_head (sched, task);
+      return;
+    }
+  gboolean eligible = HEAP_POS (from) != G_MAXUINT;
+  heap_remove (sched, from);
+  sched->avoid = from->rank;
+  DmpiSchedWorker *worker = choose_worker (sched, task);
+  sched->avoid = -1;
+  if (eligible)
+    heap_insert (sched, from);
+  if (worker == NULL && eligible)
+    worker = from;          /* it was sent there, so @from may run it */
+  if (worker == NULL)
+    {
+      set_state (sched, task, DMPI_TASK_NO_WORKER);
+      g_queue_push_tail (&sched->no_worker, task);
+      return;
+    }
+  send_to_worker (sched, task, worker);
+}
+
+void
+dmpi_sched_task_given_back (DmpiSched *sched, int rank, guint64 id)
+{
+  DmpiSchedTask *task = dmpi_sched_lookup (sched, id);
+  DmpiSchedWorker *worker = dmpi_sched_get_worker (sched, rank);
+
+  /* Only the answer to a STEAL still out counts: a task that finished,
+   * failed, was retried or forgotten, or whose worker was removed, has no
+   * STEAL out on @rank any more (and a second answer finds none). */
+  if (task == NULL || worker == NULL || task->worker != rank || !task->stealing)
+    return;
+  if (task->state == DMPI_TASK_ERRED)
+    {
+      /* Cancelled meanwhile: it only held the worker's slot. */
+      leave_worker (sched, task, worker);
+      if (unneeded (task))
+        forget (sched, task);
+      fill_workers (sched);
+      return;
+    }
+  g_return_if_fail (task->state == DMPI_TASK_PROCESSING);
+  leave_worker (sched, task, worker);
+  worker->n_stolen++;
+  sched->stats.n_stolen++;
+  set_state (sched, task, DMPI_TASK_RELEASED);
+  if (unneeded (task) && !task->keep)
+    forget (sched, task);                /* released while it waited there */
+  else
+    place_again (sched, task, worker);
+  fill_workers (sched);
+}
+
+void
+dmpi_sched_worker_paused (DmpiSched *sched, int rank, gboolean paused)
+{
+  DmpiSchedWorker *worker = dmpi_sched_get_worker (sched, rank);
+
+  if (worker == NULL || !worker->alive || !worker->paused == !paused)
+    return;
+  worker->paused = paused != FALSE;
+  if (worker->paused)
+    {
+      /* Out of the load heap, it is chosen by nothing; what it has not
+       * started is asked back to run elsewhere. */
+      heap_remove (sched, worker);
+      sent_forget (worker);
+      /* A scan of all tasks: pausing is rare, and a worker's list of its
+       * tasks would cost every send and finish. */
+      GHashTableIter iter;
+      gpointer value;
+      g_hash_table_iter_init (&iter, sched->tasks);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        {
+          DmpiSchedTask *task = value;
+          if (task->state == DMPI_TASK_PROCESSING && task->worker == rank && !task->stealing)
+            ask_back (sched, task, worker);
+        }
+    }
+  else
+    {
+      sched->min_nthreads = sched->heap_len == 0 ? worker->nthreads : MIN (sched->min_nthreads, worker->nthreads);
+      heap_insert (sched, worker);
+    }
+  fill_workers (sched);
+}
+
+void
+dmpi_sched_set_stealing (DmpiSched *sched, gboolean enabled)
+{
+  enabled = enabled != FALSE;
+  if (enabled == sched->stealing)
+    return;
+  sched->stealing = enabled;
+  if (!enabled)
+    {
+      for (guint i = 0; i < sched->victims_len; i++)
+        VICTIM_POS (sched->victims[i]) = G_MAXUINT;
+      sched->victims_len = 0;
+      return;
+    }
+  for (guint i = 0; i < sched->workers->len; i++)
+    {
+      DmpiSchedWorker *worker = g_ptr_array_index (sched->workers, i);
+      if (worker != NULL && worker->alive)
+        victims_insert (sched, worker);
+    }
 }
 
 /* ---- submission ---- */

@@ -53,7 +53,8 @@ struct _DmpiSchedTask {
   const char     *function;        /* interned */
   DmpiSchedFunction *fn;
   const char     *args_type;       /* interned GVariant type string */
-  guint8         *args;            /* serialised, kept to forward to the worker; NULL once sent */
+  guint8         *args;            /* serialised, kept to forward to the worker; NULL once
+                                    * finished (a stolen or retried task is sent again) */
   gsize           args_size;
   DmpiSchedTask **deps;            /* NULL once the task is finished */
   DmpiSchedIdList *dependents;     /* ids; NULL if none; read it through the core (one id
@@ -75,6 +76,7 @@ struct _DmpiSchedTask {
   guint16         n_restrict;      /* ranks it may run on (0: any) */
   guint8          wanted;          /* the client holds a future to it */
   guint8          keep;            /* fire and forget: runs even when released */
+  guint8          stealing;        /* a STEAL for it is out to its worker, not yet answered */
   /* When it ran: see the task stream (dmpi_sched_read_stream). */
 };
 
@@ -97,11 +99,12 @@ typedef enum {
   DMPI_ACTION_COMPUTE,   /* send task to worker */
   DMPI_ACTION_FREE,      /* worker may drop result id */
   DMPI_ACTION_REPORT,    /* tell the client about id */
+  DMPI_ACTION_STEAL,     /* ask worker to give task id back if it has not started it */
 } DmpiActionKind;
 
 typedef struct {
   DmpiActionKind kind;
-  int            worker;    /* COMPUTE, FREE: the worker's rank; REPORT: the holder's */
+  int            worker;    /* COMPUTE, FREE, STEAL: the worker's rank; REPORT: the holder's */
   guint64        id;
   DmpiSchedTask *task;      /* COMPUTE only: valid until the next event */
   guint          state;     /* REPORT: DMPI_TASK_MEMORY or DMPI_TASK_ERRED */
@@ -120,6 +123,9 @@ typedef struct {
   guint64 n_done;
   double  busy_seconds;
   gboolean alive;
+  gboolean paused;          /* memory high: gets no new tasks (dmpi_sched_worker_paused) */
+  guint   n_stealing;       /* of its tasks, asked back and not answered yet */
+  guint64 n_stolen;         /* tasks it gave back (stolen from it, or handed back on pausing) */
   /* From its heartbeats. */
   guint   executing;
   guint64 stored_bytes;     /* results in memory */
@@ -157,6 +163,8 @@ typedef struct {
   guint64 n_submitted, n_finished, n_erred, n_forgotten;
   guint   n_workers;
   guint   n_threads;
+  guint64 n_steal_requests; /* STEAL actions ever queued */
+  guint64 n_stolen;         /* tasks given back and placed again */
 } DmpiSchedStats;
 
 typedef struct _DmpiSched DmpiSched;
@@ -184,6 +192,22 @@ void     dmpi_sched_release       (DmpiSched *sched, const guint64 *ids, gsize n
 void     dmpi_sched_cancel        (DmpiSched *sched, const guint64 *ids, gsize n_ids);
 /* Keep running these even when the client releases them (fire and forget). */
 void     dmpi_sched_keep          (DmpiSched *sched, const guint64 *ids, gsize n_ids);
+/* Worker @rank gave task @id back unstarted (its answer to a STEAL). If the
+ * task is still processing there with a STEAL out, it leaves that worker and
+ * is placed again as if just ready (a root task back to the head of the
+ * queue; others placed, on another worker if any may take it). A cancelled
+ * task only frees its slot. Anything else (finished meanwhile, retried,
+ * forgotten, worker gone, given back twice) is ignored. */
+void     dmpi_sched_task_given_back (DmpiSched *sched, int rank, guint64 id);
+/* Worker @rank paused (its memory reached 80% of its limit) or resumed. A
+ * paused worker gets no new task in any way; its results stay fetchable.
+ * Pausing queues a STEAL for each of its processing tasks, so that what it
+ * has not started runs elsewhere; resuming makes it eligible and fills it. */
+void     dmpi_sched_worker_paused (DmpiSched *sched, int rank, gboolean paused);
+/* Work stealing (on by default): when a worker has a free thread and another
+ * has tasks waiting for a thread, ask the busiest to give some back, if the
+ * wait saved exceeds the cost of moving the task's inputs. */
+void     dmpi_sched_set_stealing  (DmpiSched *sched, gboolean enabled);
 
 /* Actions queued by the events, in order. The list stays valid until
  * dmpi_sched_clear_actions() or the next event. */

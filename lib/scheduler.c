@@ -3,6 +3,8 @@
  * destination and sent once per main-loop iteration. */
 #include "config.h"
 
+#include <string.h>
+
 #include "role.h"
 #include "scheduler.h"
 #include "sched-core.h"
@@ -40,6 +42,7 @@ typedef struct {
   /* Outgoing batches, flushed once per iteration. */
   DmpiTaskBatchBuilder **compute;  /* by rank, NULL when empty */
   GArray **free_ids;            /* by rank, NULL when empty */
+  GArray **steal_ids;           /* by rank, NULL when empty */
   DmpiResultBatchBuilder *report;
   GSource *flush_source;
 
@@ -93,6 +96,14 @@ flush_batches (gpointer user_data)
   for (int rank = 0; rank < s->size; rank++)
     {
       send_compute (s, rank);
+      /* After the compute batch: a steal may name a task sent in it. */
+      if (s->steal_ids[rank] != NULL)
+        {
+          GArray *ids = g_steal_pointer (&s->steal_ids[rank]);
+          dmpi_msg_send (s->transport, rank, DMPI_MSG_STEAL,
+                         g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, ids->data, ids->len, sizeof (guint64)));
+          g_array_unref (ids);
+        }
       if (s->free_ids[rank] != NULL)
         {
           GArray *ids = g_steal_pointer (&s->free_ids[rank]);
@@ -149,8 +160,8 @@ drain_actions (Scheduler *s)
               }
             dmpi_task_batch_builder_add (s->compute[a->worker], t->id, t->key, t->function, t->args_type,
                                          t->args, t->args_size, ids, ranks, t->n_deps);
-            if (t->retries == 0)
-              g_clear_pointer (&t->args, g_free);     /* a retry needs them again */
+            /* The core keeps the arguments until the task is done: a retry,
+             * or a task given back by a worker (stealing, pause), sends them again. */
             if (dmpi_task_batch_builder_len (s->compute[a->worker]) >= DMPI_BATCH_MAX)
               send_compute (s, a->worker);
             break;
@@ -161,6 +172,13 @@ drain_actions (Scheduler *s)
           if (s->free_ids[a->worker] == NULL)
             s->free_ids[a->worker] = g_array_new (FALSE, FALSE, sizeof (guint64));
           g_array_append_val (s->free_ids[a->worker], a->id);
+          break;
+        case DMPI_ACTION_STEAL:
+          if (a->worker < 0 || a->worker >= s->size)
+            break;
+          if (s->steal_ids[a->worker] == NULL)
+            s->steal_ids[a->worker] = g_array_new (FALSE, FALSE, sizeof (guint64));
+          g_array_append_val (s->steal_ids[a->worker], a->id);
           break;
         case DMPI_ACTION_REPORT:
           add_report (s, a->id, a->state == DMPI_TASK_MEMORY ? DMPI_STATE_MEMORY : DMPI_STATE_ERRED,
@@ -526,6 +544,32 @@ on_message (DmpiTransport *transport, int src, guint32 kind, GBytes *payload, gp
           begin_shutdown (s, status, reason);
         }
       break;
+    case DMPI_MSG_GIVE_BACK:
+      if ((ok = from_worker))
+        {
+          gsize n;
+          const guint64 *ids = g_variant_get_fixed_array (msg, &n, sizeof (guint64));
+          for (gsize i = 0; i < n; i++)
+            dmpi_sched_task_given_back (s->sched, src, ids[i]);
+          drain_actions (s);
+        }
+      break;
+    case DMPI_MSG_PAUSE:
+      if ((ok = from_worker))
+        {
+          gboolean paused, retired;
+          const char *why;
+          g_variant_get (msg, "(bb&s)", &paused, &retired, &why);
+          if (retired)
+            g_warning ("worker rank %d takes no more tasks: %s", src, why);
+          else if (paused)
+            g_warning ("worker rank %d paused: %s", src, why);
+          else
+            g_message ("worker rank %d resumed: %s", src, why);
+          dmpi_sched_worker_paused (s->sched, src, paused);
+          drain_actions (s);
+        }
+      break;
     case DMPI_MSG_GOODBYE:
       if ((ok = src >= 2))
         {
@@ -571,10 +615,19 @@ dmpi_scheduler_run (const DmpiSchedulerOptions *options)
       else
         g_warning ("ignoring DASK_MPI_HEARTBEAT_TIMEOUT=%s: not a positive number of seconds", timeout_env);
     }
+  const char *stealing_env = g_getenv ("DASK_MPI_WORK_STEALING");
+  if (stealing_env != NULL && *stealing_env != '\0')
+    {
+      if (strcmp (stealing_env, "0") == 0 || g_ascii_strcasecmp (stealing_env, "false") == 0)
+        dmpi_sched_set_stealing (s.sched, FALSE);
+      else if (strcmp (stealing_env, "1") != 0 && g_ascii_strcasecmp (stealing_env, "true") != 0)
+        g_warning ("ignoring DASK_MPI_WORK_STEALING=%s: give 1 or 0", stealing_env);
+    }
   s.modules = g_ptr_array_new_with_free_func (g_free);
   s.compute = g_new0 (DmpiTaskBatchBuilder *, s.size);
   s.report = dmpi_result_batch_builder_new ();
   s.free_ids = g_new0 (GArray *, s.size);
+  s.steal_ids = g_new0 (GArray *, s.size);
   s.transport = dmpi_transport_new (s.context, on_message, &s);
   const char *dashboard = options->dashboard_address;
   if (dashboard == NULL)
@@ -610,8 +663,9 @@ dmpi_scheduler_run (const DmpiSchedulerOptions *options)
     g_warning ("some messages were still unsent after 5 s");
   DmpiSchedStats stats;
   dmpi_sched_get_stats (s.sched, &stats);
-  g_message ("scheduler exits: %" G_GUINT64_FORMAT " tasks finished, %" G_GUINT64_FORMAT " erred",
-             stats.n_finished, stats.n_erred);
+  g_message ("scheduler exits: %" G_GUINT64_FORMAT " tasks finished, %" G_GUINT64_FORMAT " erred, %"
+             G_GUINT64_FORMAT " moved to another worker by work stealing or a pause",
+             stats.n_finished, stats.n_erred, stats.n_stolen);
   if (s.shutdown_timeout != NULL)
     {
       g_source_destroy (s.shutdown_timeout);
@@ -644,9 +698,11 @@ dmpi_scheduler_run (const DmpiSchedulerOptions *options)
     {
       g_clear_pointer (&s.compute[rank], dmpi_task_batch_builder_free);
       g_clear_pointer (&s.free_ids[rank], g_array_unref);
+      g_clear_pointer (&s.steal_ids[rank], g_array_unref);
     }
   g_free (s.compute);
   g_free (s.free_ids);
+  g_free (s.steal_ids);
   g_clear_pointer (&s.report, dmpi_result_batch_builder_free);
   dmpi_sched_free (s.sched);
   g_ptr_array_unref (s.modules);

@@ -5,7 +5,10 @@
 #include "dmpi-error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 typedef struct {
@@ -86,6 +89,53 @@ forget_lru (DmpiStore *store, Entry *e)
   e->lru = NULL;
 }
 
+/* Create @path (it must not exist) and write @parts to it. */
+static gboolean
+write_new_file (const char *path, const struct iovec *parts, int n_parts, GError **error)
+{
+  int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  gsize total = 0, done = 0;
+
+  if (fd < 0)
+    {
+      g_set_error (error, DMPI_ERROR, DMPI_ERROR_FAILED, "cannot create %s: %s", path, g_strerror (errno));
+      return FALSE;
+    }
+  for (int i = 0; i < n_parts; i++)
+    total += parts[i].iov_len;
+  for (int i = 0; i < n_parts; i++)
+    {
+      const char *p = parts[i].iov_base;
+      gsize left = parts[i].iov_len;
+      while (left > 0)
+        {
+          ssize_t n = write (fd, p, left);
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n < 0)
+            {
+              int saved = errno;
+              close (fd);
+              unlink (path);
+              g_set_error (error, DMPI_ERROR, DMPI_ERROR_FAILED, "cannot write %s (%" G_GSIZE_FORMAT " of %"
+                           G_GSIZE_FORMAT " bytes written): %s", path, done, total, g_strerror (saved));
+              return FALSE;
+            }
+          p += n;
+          left -= (gsize) n;
+          done += (gsize) n;
+        }
+    }
+  if (close (fd) != 0)
+    {
+      int saved = errno;
+      unlink (path);
+      g_set_error (error, DMPI_ERROR, DMPI_ERROR_FAILED, "cannot write %s: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Write @e to disk and drop it from memory: the type string, a NUL, the data. */
 static gboolean
 spill (DmpiStore *store, Entry *e, GError **error)
@@ -105,12 +155,13 @@ spill (DmpiStore *store, Entry *e, GError **error)
   g_autofree char *name = g_strdup_printf ("%" G_GUINT64_FORMAT ".spill", e->id);
   g_autofree char *path = g_build_filename (store->spill_dir, name, NULL);
   const char *type = g_variant_get_type_string (e->value);
-  gsize type_len = strlen (type) + 1;
-  gsize size = g_variant_get_size (e->value);
-  g_autofree char *data = g_malloc (type_len + size);
-  memcpy (data, type, type_len);
-  g_variant_store (e->value, data + type_len);
-  if (!g_file_set_contents (path, data, (gssize) (type_len + size), error))
+  /* Written from the value's own buffer: spilling happens when memory is
+   * short, so it must not need a copy of the result. */
+  struct iovec parts[2] = {
+    { (void *) type, strlen (type) + 1 },
+    { (void *) g_variant_get_data (e->value), g_variant_get_size (e->value) },
+  };
+  if (!write_new_file (path, parts, G_N_ELEMENTS (parts), error))
     return FALSE;
   e->path = g_steal_pointer (&path);
   g_clear_pointer (&e->value, g_variant_unref);
@@ -144,13 +195,37 @@ enforce (DmpiStore *store, Entry *keep)
     }
 }
 
+guint64
+dmpi_store_spill_bytes (DmpiStore *store, guint64 nbytes)
+{
+  guint64 before = store->stats.spilled_bytes;
+  GList *l = store->lru.head;
+
+  while (store->stats.spilled_bytes - before < nbytes && l != NULL)
+    {
+      Entry *e = l->data;
+      l = l->next;
+      if (e->value == NULL)
+        continue;
+      g_autoptr(GError) error = NULL;
+      if (!spill (store, e, &error))
+        {
+          g_warning ("cannot spill a result: %s; keeping it in memory", error->message);
+          break;
+        }
+    }
+  return store->stats.spilled_bytes - before;
+}
+
 void
 dmpi_store_put (DmpiStore *store, guint64 id, GVariant *value)
 {
   dmpi_store_remove (store, id);
   Entry *e = g_new0 (Entry, 1);
   e->id = id;
-  e->value = g_variant_ref_sink (value);
+  /* Takes the caller's reference, floating or not: ref_sink would add a
+   * second one to a non-floating value, and the result would never be freed. */
+  e->value = g_variant_take_ref (value);
   e->nbytes = g_variant_get_size (e->value);
   g_hash_table_insert (store->entries, &e->id, e);
   touch (store, e);

@@ -22,12 +22,16 @@ typedef struct {
  * folder); it is made on the first spill and removed by dmpi_store_free(). */
 DmpiStore *dmpi_store_new      (guint64 memory_target, const char *directory, const char *label);
 void       dmpi_store_free     (DmpiStore *store);
+/* Takes @value's reference (a floating one is sunk). */
 void       dmpi_store_put      (DmpiStore *store, guint64 id, GVariant *value);
 gboolean   dmpi_store_contains (DmpiStore *store, guint64 id);
 /* A new reference to the value, read back from disk if it was spilled. */
 GVariant  *dmpi_store_get      (DmpiStore *store, guint64 id, GError **error);
 gboolean   dmpi_store_remove   (DmpiStore *store, guint64 id);
 guint64    dmpi_store_nbytes   (DmpiStore *store, guint64 id);
+/* Spill least recently used results until @nbytes more are on disk or none
+ * is left in memory (the process is short of memory); returns the bytes spilled. */
+guint64    dmpi_store_spill_bytes (DmpiStore *store, guint64 nbytes);
 void       dmpi_store_get_stats (DmpiStore *store, DmpiStoreStats *stats);
 const char *dmpi_store_get_spill_directory (DmpiStore *store);
 

@@ -52,6 +52,16 @@
 #define MAX_SENDS_IN_FLIGHT 512
 /* Messages handled per dispatch before yielding to other sources. */
 #define RECV_BUDGET 256
+/* ... or bytes: after a large payload the process's other sources run (a
+ * worker starts the task that waited for it, and frees what finished) before
+ * the next one is received, rather than after a whole queue of them. */
+#define RECV_BUDGET_BYTES ((guint64) 1 << 20)
+/* Zeroed bytes allocated past the end of every received message, not part of
+ * its payload: GLib 2.74's g_variant_is_normal_form() can read one byte past
+ * the end of some damaged values (valgrind shows it), and the decoder runs it
+ * on whatever arrives. With this slack the stray read stays inside the
+ * allocation and sees a zero, so it is harmless whatever the sender sent. */
+#define RECV_PAD_BYTES 8
 
 typedef struct {
   guint32 magic;
@@ -64,7 +74,7 @@ G_STATIC_ASSERT (sizeof (FrameHeader) == FRAME_HEADER_BYTES);
 /* One logical message being sent: freed when its last MPI send completed. */
 typedef struct {
   guint outstanding;  /* MPI sends queued or active */
-  GBytes *payload;    /* chunked: the chunks are sent from its memory */
+  GPtrArray *parts;   /* chunked: GBytes *, the chunks are sent from their memory */
   guint8 *frame;      /* header, or header + inline payload */
 } OutMsg;
 
@@ -76,11 +86,17 @@ typedef struct {
   int count;
 } SendOp;
 
+/* A receive buffer of a chunked message (see recv_buf_take). */
+typedef struct {
+  guint8 *data;
+  gsize capacity;
+} RecvBuf;
+
 /* Reassembly of a chunked message, per source rank. */
 typedef struct {
   gboolean active;
   guint32 kind;
-  guint8 *buf;        /* NULL: could not allocate, chunks are drained */
+  RecvBuf *buf;       /* NULL: could not allocate, chunks are drained */
   guint64 total;
   guint64 received;
 } Inbound;
@@ -124,6 +140,7 @@ struct _DmpiTransport {
 static gboolean mpi_started;   /* by dmpi_transport_init_mpi */
 static int world_rank = -1;
 static int world_size = -1;
+static int node_workers = -1;
 static MPI_Comm transport_comm = MPI_COMM_NULL;
 static MPI_Comm probe_comm = MPI_COMM_NULL;
 
@@ -186,7 +203,24 @@ setup_world (GError **error)
       set_mpi_error (error, rc, "MPI_Comm_dup of MPI_COMM_WORLD");
       return FALSE;
     }
+  /* Workers on this node (ranks 2 and up sharing its memory): a worker's
+   * default memory limit is the node's memory shared among them. */
+  MPI_Comm node = MPI_COMM_NULL;
+  int is_worker = world_rank >= 2;
+  if ((rc = MPI_Comm_split_type (MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node)) != MPI_SUCCESS
+      || (rc = MPI_Allreduce (&is_worker, &node_workers, 1, MPI_INT, MPI_SUM, node)) != MPI_SUCCESS)
+    {
+      set_mpi_error (error, rc, "counting the ranks on this node (MPI_Comm_split_type, MPI_Allreduce)");
+      return FALSE;
+    }
+  MPI_Comm_free (&node);
   return TRUE;
+}
+
+int
+dmpi_transport_node_workers (void)
+{
+  return node_workers;
 }
 
 gboolean
@@ -303,7 +337,7 @@ out_msg_release (DmpiTransport *transport, OutMsg *msg)
   g_assert (msg->outstanding > 0);
   if (--msg->outstanding > 0)
     return;
-  g_clear_pointer (&msg->payload, g_bytes_unref);
+  g_clear_pointer (&msg->parts, g_ptr_array_unref);
   g_free (msg->frame);
   g_free (msg);
   transport->pending--;
@@ -403,11 +437,20 @@ progress_sends (DmpiTransport *transport)
 void
 dmpi_transport_send (DmpiTransport *transport, int dest_rank, guint32 kind, GBytes *payload)
 {
+  dmpi_transport_send_parts (transport, dest_rank, kind, &payload, 1);
+}
+
+void
+dmpi_transport_send_parts (DmpiTransport *transport, int dest_rank, guint32 kind,
+                           GBytes *const *parts, guint n_parts)
+{
   g_return_if_fail (transport != NULL);
   g_return_if_fail (dest_rank >= 0 && dest_rank < transport->size);
+  g_return_if_fail (parts != NULL || n_parts == 0);
 
   gsize len = 0;
-  const guint8 *data = payload ? g_bytes_get_data (payload, &len) : NULL;
+  for (guint i = 0; i < n_parts; i++)
+    len += parts[i] != NULL ? g_bytes_get_size (parts[i]) : 0;
   OutMsg *msg = g_new0 (OutMsg, 1);
   FrameHeader header = { .kind = kind, .total_len = len };
 
@@ -416,19 +459,37 @@ dmpi_transport_send (DmpiTransport *transport, int dest_rank, guint32 kind, GByt
       header.magic = FRAME_MAGIC_INLINE;
       msg->frame = g_malloc (FRAME_HEADER_BYTES + len);
       memcpy (msg->frame, &header, FRAME_HEADER_BYTES);
-      if (len > 0)
-        memcpy (msg->frame + FRAME_HEADER_BYTES, data, len);
+      gsize at = FRAME_HEADER_BYTES;
+      for (guint i = 0; i < n_parts; i++)
+        {
+          gsize part_len = 0;
+          const guint8 *data = parts[i] != NULL ? g_bytes_get_data (parts[i], &part_len) : NULL;
+          if (part_len > 0)
+            memcpy (msg->frame + at, data, part_len);
+          at += part_len;
+        }
       queue_op (transport, msg, dest_rank, msg->frame, FRAME_HEADER_BYTES + len);
     }
   else
     {
+      /* The receiver takes chunks of any size up to the announced length, so
+       * each part goes in chunks of its own: none straddles two parts. */
       header.magic = FRAME_MAGIC_CHUNKED;
       msg->frame = g_malloc (FRAME_HEADER_BYTES);
       memcpy (msg->frame, &header, FRAME_HEADER_BYTES);
-      msg->payload = g_bytes_ref (payload);
+      msg->parts = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
       queue_op (transport, msg, dest_rank, msg->frame, FRAME_HEADER_BYTES);
-      for (gsize offset = 0; offset < len; offset += transport->chunk_size)
-        queue_op (transport, msg, dest_rank, data + offset, MIN (transport->chunk_size, len - offset));
+      for (guint i = 0; i < n_parts; i++)
+        {
+          gsize part_len = 0;
+          const guint8 *data = parts[i] != NULL ? g_bytes_get_data (parts[i], &part_len) : NULL;
+          if (part_len == 0)
+            continue;
+          g_ptr_array_add (msg->parts, g_bytes_ref (parts[i]));
+          for (gsize offset = 0; offset < part_len; offset += transport->chunk_size)
+            queue_op (transport, msg, dest_rank, data + offset,
+                      MIN (transport->chunk_size, part_len - offset));
+        }
     }
   transport->pending++;
   transport->stats.messages_sent++;
@@ -503,10 +564,91 @@ deliver (DmpiTransport *transport, int src, guint32 kind, GBytes *payload)
   g_bytes_unref (payload);
 }
 
+/* Receive buffers of large messages are reused: a fresh buffer of 10 MB costs
+ * more than MPI's copy into it, since the kernel faults in and zeroes every
+ * page during the copy (perf: 4 times the copy's time, for 10 MB results
+ * moved between workers). A buffer goes back to this small pool when the
+ * last reference to its payload goes, on whatever thread that happens. */
+#define POOL_MIN_BYTES ((gsize) 1 << 20)
+#define POOL_MAX_BUFFERS 8
+#define POOL_MAX_BYTES ((gsize) 128 << 20)
+
+static GMutex pool_lock;
+static RecvBuf *pool[POOL_MAX_BUFFERS];   /* oldest first */
+static guint pool_len;
+static gsize pool_bytes;
+
+/* A buffer of at least @need bytes: from the pool if one fits without
+ * wasting more than half of it, else new. NULL if it cannot be had. */
+static RecvBuf *
+recv_buf_take (gsize need)
+{
+  RecvBuf *buf = NULL;
+
+  if (need >= POOL_MIN_BYTES)
+    {
+      guint best = G_MAXUINT;
+
+      g_mutex_lock (&pool_lock);
+      for (guint i = 0; i < pool_len; i++)
+        if (pool[i]->capacity >= need && pool[i]->capacity / 2 <= need
+            && (best == G_MAXUINT || pool[i]->capacity < pool[best]->capacity))
+          best = i;
+      if (best != G_MAXUINT)
+        {
+          buf = pool[best];
+          memmove (pool + best, pool + best + 1, (pool_len - best - 1) * sizeof pool[0]);
+          pool_len--;
+          pool_bytes -= buf->capacity;
+        }
+      g_mutex_unlock (&pool_lock);
+    }
+  if (buf != NULL)
+    return buf;
+  guint8 *data = g_try_malloc (need);
+  if (data == NULL)
+    return NULL;
+  buf = g_new (RecvBuf, 1);
+  buf->data = data;
+  buf->capacity = need;
+  return buf;
+}
+
+/* Back to the pool, pushing out its oldest buffer when full; or freed. */
+static void
+recv_buf_release (gpointer data)
+{
+  RecvBuf *buf = data;
+  RecvBuf *evicted[POOL_MAX_BUFFERS];
+  guint n_evicted = 0;
+
+  if (buf->capacity >= POOL_MIN_BYTES && buf->capacity <= POOL_MAX_BYTES / 2)
+    {
+      g_mutex_lock (&pool_lock);
+      while (pool_len == POOL_MAX_BUFFERS || pool_bytes + buf->capacity > POOL_MAX_BYTES)
+        {
+          evicted[n_evicted++] = pool[0];
+          pool_bytes -= pool[0]->capacity;
+          memmove (pool, pool + 1, (pool_len - 1) * sizeof pool[0]);
+          pool_len--;
+        }
+      pool_bytes += buf->capacity;
+      pool[pool_len++] = g_steal_pointer (&buf);
+      g_mutex_unlock (&pool_lock);
+    }
+  if (buf != NULL)
+    evicted[n_evicted++] = buf;
+  for (guint i = 0; i < n_evicted; i++)
+    {
+      g_free (evicted[i]->data);
+      g_free (evicted[i]);
+    }
+}
+
 static void
 reset_inbound (Inbound *in)
 {
-  g_clear_pointer (&in->buf, g_free);
+  g_clear_pointer (&in->buf, recv_buf_release);
   *in = (Inbound) { 0 };
 }
 
@@ -529,7 +671,7 @@ handle_chunk (DmpiTransport *transport, MPI_Message *msg, int src, int count)
   if (in->buf != NULL)
     {
       /* Straight into place: no copy. */
-      if (!receive_into (transport, msg, in->buf + in->received, count, src))
+      if (!receive_into (transport, msg, in->buf->data + in->received, count, src))
         {
           reset_inbound (in);
           return;
@@ -542,7 +684,8 @@ handle_chunk (DmpiTransport *transport, MPI_Message *msg, int src, int count)
     return;
   if (in->buf != NULL)
     {
-      GBytes *payload = g_bytes_new_take (g_steal_pointer (&in->buf), in->total);
+      RecvBuf *buf = g_steal_pointer (&in->buf);
+      GBytes *payload = g_bytes_new_with_free_func (buf->data, in->total, recv_buf_release, buf);
       guint32 kind = in->kind;
 
       reset_inbound (in);
@@ -565,7 +708,7 @@ handle_frame (DmpiTransport *transport, MPI_Message *msg, int src, int count)
       drain (transport, msg, count, src);
       return;
     }
-  guint8 *buf = g_try_malloc (count);
+  guint8 *buf = g_try_malloc ((gsize) count + RECV_PAD_BYTES);
   if (buf == NULL)
     {
       g_warning ("transport: cannot allocate %d bytes for a message from rank %d; dropped", count,
@@ -573,6 +716,7 @@ handle_frame (DmpiTransport *transport, MPI_Message *msg, int src, int count)
       drain (transport, msg, count, src);
       return;
     }
+  memset (buf + count, 0, RECV_PAD_BYTES);
   if (!receive_into (transport, msg, buf, count, src))
     {
       g_free (buf);
@@ -616,8 +760,10 @@ handle_frame (DmpiTransport *transport, MPI_Message *msg, int src, int count)
   in->kind = header.kind;
   in->total = header.total_len;
   in->received = 0;
-  in->buf = g_try_malloc (header.total_len);
-  if (in->buf == NULL)
+  in->buf = recv_buf_take (header.total_len + RECV_PAD_BYTES);
+  if (in->buf != NULL)
+    memset (in->buf->data + header.total_len, 0, RECV_PAD_BYTES);
+  else
     g_warning ("transport: cannot allocate %" G_GUINT64_FORMAT " bytes for a message from rank %d; "
                "it will be dropped", header.total_len, src);
 }
@@ -660,9 +806,11 @@ static guint
 progress (DmpiTransport *transport, guint budget)
 {
   guint handled = 0;
+  guint64 bytes_before = transport->stats.bytes_received;
 
   progress_sends (transport);
-  while (handled < budget && probe_incoming (transport))
+  while (handled < budget && transport->stats.bytes_received - bytes_before < RECV_BUDGET_BYTES
+         && probe_incoming (transport))
     {
       MPI_Message msg = transport->msg;
       MPI_Status status = transport->status;

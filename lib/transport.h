@@ -43,6 +43,7 @@ void           dmpi_transport_abort        (int exit_code) G_GNUC_NORETURN;
 /* This process's rank and the world's size (after init). */
 int            dmpi_transport_world_rank   (void);
 int            dmpi_transport_world_size   (void);
+int            dmpi_transport_node_workers (void);  /* ranks >= 2 on this node; -1 before init */
 
 DmpiTransport *dmpi_transport_new      (GMainContext *context, DmpiTransportRecvFunc recv,
                                         gpointer user_data);
@@ -55,6 +56,12 @@ int            dmpi_transport_get_size (DmpiTransport *transport);
  * reference) until MPI has sent it. Owning thread only. */
 void           dmpi_transport_send     (DmpiTransport *transport, int dest_rank, guint32 kind,
                                         GBytes *payload);
+/* Queue one message whose payload is @parts (GBytes, NULL or empty ones
+ * skipped) one after the other: the receiver gets them as one payload. Large
+ * parts are sent from their own memory, without a copy, each kept (a
+ * reference) until MPI has sent it. Owning thread only. */
+void           dmpi_transport_send_parts (DmpiTransport *transport, int dest_rank, guint32 kind,
+                                          GBytes *const *parts, guint n_parts);
 /* Number of messages queued or in flight. */
 guint          dmpi_transport_pending  (DmpiTransport *transport);
 /* Make MPI progress until every queued send completed or @timeout_s passed

@@ -4,6 +4,8 @@
 
 #include "role.h"
 #include "worker.h"
+#include "worker-memory.h"
+#include "tempfiles.h"
 #include "registry.h"
 #include "protocol.h"
 #include "batch.h"
@@ -12,6 +14,8 @@
 #include "log.h"
 #include "dmpi-error.h"
 
+#include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +44,11 @@ typedef struct {
   GError *error;
   double start, stop;
   guint thread;          /* which compute thread ran it, from 0 */
+  /* While it runs (under Worker.running_lock): its thread, and whether the
+   * memory watch stopped it. */
+  pthread_t thread_handle;
+  volatile sig_atomic_t *freeze_flag;   /* its thread's own flag */
+  gboolean in_pool;      /* handed to the compute threads */
 } WTask;
 
 /* A fetch in flight: the tasks waiting for one id. */
@@ -61,7 +70,18 @@ struct _Worker {
   GHashTable *fetches;     /* id → Fetch* */
   GAsyncQueue *done;       /* of WTask*, from compute threads */
   GSource *done_source;
-  guint executing;
+  guint executing;         /* accepted and not yet reported */
+  guint running;           /* of those, handed to the compute threads */
+  GQueue ready;            /* WTask* with every input, waiting for a thread */
+  GHashTable *pending;     /* id → WTask* accepted and not started (ready or fetching) */
+  /* Memory (see worker-memory.h). */
+  gint paused;             /* past the pause threshold: start nothing (read by the watch) */
+  gboolean retired;        /* a task was stopped for memory: run nothing more */
+  guint n_frozen;          /* compute threads stopped for memory, for ever */
+  GThread *watch;
+  gint watch_stop;
+  GMutex running_lock;
+  GPtrArray *running_tasks; /* WTask* in the compute threads, under running_lock */
   DmpiResultBatchBuilder *finished;   /* batch not yet sent */
   gint64 finished_since;
   gboolean shutting_down;
@@ -131,6 +151,8 @@ on_fatal_signal (int sig)
   else
     write_str (" outside any task");
   write_str ("\n");
+  /* No half-written output may outlive the worker. */
+  dmpi_tempfiles_remove_all ();
   signal (sig, SIG_DFL);
   raise (sig);
 }
@@ -148,6 +170,169 @@ install_crash_handler (int rank)
   action.sa_flags = SA_RESETHAND;
   for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
     sigaction (signals[i], &action, NULL);
+}
+
+/* ---- a task that takes its worker past the memory limit ----
+ *
+ * A running task function cannot be cancelled, and the kernel's OOM killer
+ * would take the whole worker (and with it, under mpirun, the job). So the
+ * memory watch stops the task's thread for good with a signal whose handler
+ * never returns: the thread holds what it allocated but allocates no more,
+ * the task is reported failed, and the worker takes no more work (it still
+ * serves the results it holds, and the job goes on on the other workers).
+ * The stopped thread may hold a lock of its own malloc arena; the worker's
+ * main thread allocates from its own arena and never frees what the task
+ * allocated, so it is not caught by that lock. */
+
+static __thread WTask *volatile running_task;
+/* Set (under running_lock) by whoever stops this thread's task; the thread's
+ * own storage, so the signal handler reads nothing the main thread frees. */
+static __thread volatile sig_atomic_t freeze_requested;
+
+static void
+freeze_forever (void)
+{
+  for (;;)
+    pause ();
+}
+
+static int
+freeze_signal (void)
+{
+  return SIGRTMIN + 4;
+}
+
+static void
+on_freeze_signal (int sig)
+{
+  (void) sig;
+  if (freeze_requested)
+    freeze_forever ();
+}
+
+/* What the memory watch tells the main thread. */
+typedef struct {
+  Worker *w;
+  guint64 rss;
+  DmpiMemoryLevel level;
+  GPtrArray *frozen;      /* WTask* just stopped, owned by the main thread now */
+  char *why;              /* how it was caught */
+} MemoryEvent;
+
+static void
+memory_event_free (gpointer data)
+{
+  MemoryEvent *event = data;
+  g_clear_pointer (&event->frozen, g_ptr_array_unref);
+  g_free (event->why);
+  g_free (event);
+}
+
+static gboolean on_memory_event (gpointer data);
+
+static void
+post_memory_event (Worker *w, guint64 rss, DmpiMemoryLevel level, GPtrArray *frozen, const char *why)
+{
+  MemoryEvent *event = g_new0 (MemoryEvent, 1);
+  event->w = w;
+  event->rss = rss;
+  event->level = level;
+  event->frozen = frozen;
+  event->why = g_strdup (why);
+  g_main_context_invoke_full (w->context, G_PRIORITY_HIGH, on_memory_event, event, memory_event_free);
+}
+
+/* Stop every running task; under running_lock. They leave running_tasks
+ * (their threads see that) and are returned: the main thread reports them. */
+static GPtrArray *
+freeze_running (Worker *w)
+{
+  GPtrArray *frozen = g_ptr_array_new ();
+
+  while (w->running_tasks->len > 0)
+    {
+      WTask *task = g_ptr_array_steal_index_fast (w->running_tasks, w->running_tasks->len - 1);
+      *task->freeze_flag = 1;
+      g_ptr_array_add (frozen, task);
+      pthread_kill (task->thread_handle, freeze_signal ());
+    }
+  return frozen;
+}
+
+/* The watch thread: samples the resident size, stops the running tasks at
+ * the fault threshold at once (the main thread could be busy), tells the
+ * main thread of level changes. Every 10 ms while tasks run: a task
+ * touching fresh pages grows by a few GB/s. */
+static gpointer
+watch_memory (gpointer data)
+{
+  Worker *w = data;
+  DmpiMemoryLevel last = DMPI_MEMORY_OK;
+  gint64 last_post = 0;
+
+  while (!g_atomic_int_get (&w->watch_stop))
+    {
+      guint64 rss = dmpi_memory_rss ();
+      DmpiMemoryLevel level = dmpi_memory_level (rss, w->memory_limit);
+      GPtrArray *frozen = NULL;
+      gboolean busy;
+
+      g_mutex_lock (&w->running_lock);
+      if (level == DMPI_MEMORY_FAULT && w->running_tasks->len > 0)
+        frozen = freeze_running (w);
+      busy = w->running_tasks->len > 0;
+      g_mutex_unlock (&w->running_lock);
+      /* Level changes at once; while memory is high or the worker paused,
+       * twice a second too (spilling and resuming depend on it). */
+      gint64 now = g_get_monotonic_time ();
+      gboolean again = (level > DMPI_MEMORY_OK || g_atomic_int_get (&w->paused)) && now - last_post >= 500000;
+      if ((frozen != NULL && frozen->len > 0) || level != last || again)
+        {
+          post_memory_event (w, rss, level, frozen, NULL);
+          last_post = now;
+        }
+      else
+        g_clear_pointer (&frozen, g_ptr_array_unref);
+      last = level;
+      g_usleep (busy ? 10000 : 100000);
+    }
+  return NULL;
+}
+
+/* GLib's allocation functions end the process when memory runs out (as a
+ * failed g_malloc in a task does when the kernel refuses a huge size):
+ * stop the task instead, as the watch would. */
+static void
+on_glib_error (const char *domain, GLogLevelFlags level, const char *message, gpointer user_data)
+{
+  Worker *w = user_data;
+  WTask *task = running_task;
+
+  if (task != NULL && message != NULL && strstr (message, "failed to allocate") != NULL)
+    {
+      g_mutex_lock (&w->running_lock);
+      GPtrArray *frozen = g_ptr_array_new ();
+      /* Not there any more when the watch stopped it just now. */
+      if (g_ptr_array_remove_fast (w->running_tasks, task))
+        g_ptr_array_add (frozen, task);
+      freeze_requested = 1;
+      g_mutex_unlock (&w->running_lock);
+      const char *where = strstr (message, "failed to allocate");
+      post_memory_event (w, dmpi_memory_rss (), DMPI_MEMORY_FAULT, frozen, where);
+      freeze_forever ();
+    }
+  g_log_default_handler (domain, level, message, NULL);
+}
+
+static void
+install_memory_handlers (Worker *w)
+{
+  struct sigaction action = { 0 };
+
+  action.sa_handler = on_freeze_signal;
+  sigemptyset (&action.sa_mask);
+  sigaction (freeze_signal (), &action, NULL);
+  g_log_set_handler ("GLib", G_LOG_LEVEL_ERROR | G_LOG_FLAG_FATAL, on_glib_error, w);
 }
 
 /* ---- compute threads ---- */
@@ -172,12 +357,27 @@ run_task (gpointer data, gpointer user_data)
     thread_index = (guint) g_atomic_int_add (&n_threads_seen, 1) + 1;
   task->thread = thread_index - 1;
   task->start = dmpi_now ();
+  g_mutex_lock (&w->running_lock);
+  task->thread_handle = pthread_self ();
+  task->freeze_flag = &freeze_requested;
+  g_ptr_array_add (w->running_tasks, task);
+  running_task = task;
+  g_mutex_unlock (&w->running_lock);
   running_function = task->function;
   running_key = task->key;
   if (dmpi_task_run (&view, task->func, &task->error))
     task->result = g_steal_pointer (&view.result);
   running_key = NULL;
   task->stop = dmpi_now ();
+  g_mutex_lock (&w->running_lock);
+  running_task = NULL;
+  /* Gone from running_tasks: the memory watch stopped it as it finished;
+   * the main thread owns the task now (do not touch it) and the freeze
+   * signal is on its way. */
+  gboolean stopped = !g_ptr_array_remove_fast (w->running_tasks, task);
+  g_mutex_unlock (&w->running_lock);
+  if (stopped)
+    freeze_forever ();
   g_async_queue_push (w->done, task);
   g_main_context_wakeup (w->context);
 }
@@ -252,6 +452,9 @@ done_check (GSource *source)
   return g_async_queue_length (w->done) > 0 || batch_due (w, g_get_monotonic_time ());
 }
 
+static void start_ready (Worker *w);
+static void set_paused (Worker *w, gboolean paused, const char *why);
+
 static gboolean
 done_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
 {
@@ -261,9 +464,15 @@ done_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
   while ((task = g_async_queue_try_pop (w->done)) != NULL)
     {
       w->executing--;
+      if (task->in_pool)
+        w->running--;
       finish_batch_add (w, task);
       wtask_free (task);
     }
+  /* Paused for memory with nothing left running: waiting cannot free more. */
+  if (w->paused && !w->retired && w->running == 0)
+    set_paused (w, FALSE, "its running tasks finished");
+  start_ready (w);
   if (w->executing == 0 || dmpi_result_batch_builder_len (w->finished) >= DMPI_BATCH_MAX
       || batch_due (w, g_get_monotonic_time ()))
     send_finished (w);
@@ -275,17 +484,40 @@ static GSourceFuncs done_funcs = { done_prepare, done_check, done_dispatch, NULL
 
 /* ---- tasks arriving ---- */
 
+/* At most nthreads tasks go to the compute threads; the others wait here,
+ * where a STEAL can still take them back (a GThreadPool's queue cannot
+ * give up an item), and where a paused worker holds them. */
+static void
+run_in_pool (Worker *w, WTask *task)
+{
+  g_hash_table_remove (w->pending, &task->id);
+  task->in_pool = TRUE;
+  w->executing++;
+  w->running++;
+  g_thread_pool_push (w->pool, task, NULL);
+}
+
+static void
+start_ready (Worker *w)
+{
+  while (!w->paused && w->running < w->nthreads && !g_queue_is_empty (&w->ready))
+    run_in_pool (w, g_queue_pop_head (&w->ready));
+}
+
 static void
 start_task (Worker *w, WTask *task)
 {
-  w->executing++;
-  g_thread_pool_push (w->pool, task, NULL);
+  if (!w->paused && w->running < w->nthreads && g_queue_is_empty (&w->ready))
+    run_in_pool (w, task);
+  else
+    g_queue_push_tail (&w->ready, task);
 }
 
 /* A task that cannot run: report it at once as erred. */
 static void
 fail_task (Worker *w, WTask *task, GError *error)
 {
+  g_hash_table_remove (w->pending, &task->id);
   task->error = error;
   task->start = task->stop = dmpi_now ();
   w->executing++;
@@ -313,6 +545,13 @@ on_compute (Worker *w, GVariant *msg)
       const guint64 *dep_ids = dmpi_task_batch_deps (&batch, t, &task->n_deps);
       const guint32 *dep_ranks = dmpi_task_batch_dep_ranks (&batch, t);
       task->id = batch.ids[t];
+      if (g_hash_table_contains (w->pending, &task->id))
+        {
+          g_warning ("task id %" G_GUINT64_FORMAT " sent twice by the scheduler; the second copy is dropped", task->id);
+          g_free (task);
+          continue;
+        }
+      g_hash_table_insert (w->pending, &task->id, task);
       task->key = g_strdup (dmpi_task_batch_key (&batch, t));
       task->function = g_strdup (dmpi_task_batch_function (&batch, t));
       task->dep_ids = g_new (guint64, MAX (task->n_deps, 1));
@@ -447,15 +686,150 @@ on_fetch (Worker *w, int src, GVariant *msg)
     {
       g_autoptr(GError) error = NULL;
       g_autoptr(GVariant) value = dmpi_store_get (w->store, ids[i], &error);
+      /* The value goes from the store's buffer to MPI without a copy. */
       if (value != NULL)
-        dmpi_msg_send (w->transport, src, DMPI_MSG_DATA, g_variant_new ("(tbvs)", ids[i], TRUE, value, ""));
+        dmpi_msg_send_data (w->transport, src, ids[i], value, "");
       else
         {
           g_autofree char *why = g_strdup_printf ("worker rank %d: %s", w->rank, error->message);
-          dmpi_msg_send (w->transport, src, DMPI_MSG_DATA,
-                         g_variant_new ("(tbvs)", ids[i], FALSE, g_variant_new ("()"), why));
+          dmpi_msg_send_data (w->transport, src, ids[i], NULL, why);
         }
     }
+}
+
+/* Give back the tasks asked for that have not started: ready ones, and
+ * ones still waiting for their inputs (their fetches go on, unwaited). */
+static void
+on_steal (Worker *w, GVariant *msg)
+{
+  gsize n;
+  const guint64 *ids = g_variant_get_fixed_array (msg, &n, sizeof (guint64));
+  g_autoptr(GArray) given = g_array_new (FALSE, FALSE, sizeof (guint64));
+
+  for (gsize i = 0; i < n; i++)
+    {
+      WTask *task = g_hash_table_lookup (w->pending, &ids[i]);
+      if (task == NULL)
+        continue;
+      if (task->n_missing == 0)
+        g_queue_remove (&w->ready, task);
+      else
+        for (guint j = 0; j < task->n_deps; j++)
+          {
+            Fetch *fetch = task->deps[j] == NULL ? g_hash_table_lookup (w->fetches, &task->dep_ids[j]) : NULL;
+            if (fetch != NULL)
+              while (g_ptr_array_remove_fast (fetch->waiters, task))
+                ;
+          }
+      g_hash_table_remove (w->pending, &task->id);
+      g_array_append_val (given, task->id);
+      wtask_free (task);
+    }
+  if (given->len > 0)
+    dmpi_msg_send (w->transport, SCHEDULER_RANK, DMPI_MSG_GIVE_BACK,
+                   g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, given->data, given->len, sizeof (guint64)));
+}
+
+static void
+set_paused (Worker *w, gboolean paused, const char *why)
+{
+  if (w->paused == paused)
+    return;
+  g_atomic_int_set (&w->paused, paused);
+  dmpi_msg_send (w->transport, SCHEDULER_RANK, DMPI_MSG_PAUSE, g_variant_new ("(bbs)", paused, w->retired, why));
+  if (paused)
+    g_warning ("paused: %s", why);
+  else
+    {
+      g_message ("resumed: %s", why);
+      start_ready (w);
+    }
+}
+
+static char *
+format_size (guint64 bytes)
+{
+  return g_format_size_full (bytes, G_FORMAT_SIZE_IEC_UNITS);
+}
+
+/* On the main thread: what the memory watch saw. */
+static gboolean
+on_memory_event (gpointer data)
+{
+  MemoryEvent *event = data;
+  Worker *w = event->w;
+  g_autofree char *rss = format_size (event->rss);
+  g_autofree char *limit = format_size (w->memory_limit);
+  guint percent = w->memory_limit > 0 ? (guint) (100.0 * (double) event->rss / (double) w->memory_limit) : 0;
+
+  if (w->shutting_down)
+    return G_SOURCE_REMOVE;
+  if (event->frozen != NULL && event->frozen->len > 0)
+    {
+      for (guint i = 0; i < event->frozen->len; i++)
+        {
+          WTask *task = g_ptr_array_index (event->frozen, i);
+          if (event->why != NULL)
+            task->error = g_error_new (DMPI_ERROR, DMPI_ERROR_MEMORY,
+                                       "out of memory: %s (the worker's resident memory was %s, %u%% of its "
+                                       "memory limit of %s); the task was stopped and this worker runs no more tasks",
+                                       event->why, rss, percent, limit);
+          else
+            task->error = g_error_new (DMPI_ERROR, DMPI_ERROR_MEMORY,
+                                       "out of memory: the worker's resident memory reached %s, %u%% of its memory "
+                                       "limit of %s, while it ran%s; the task was stopped before the kernel's "
+                                       "out-of-memory killer could stop the worker, and this worker runs no more tasks",
+                                       rss, percent, limit,
+                                       event->frozen->len > 1 ? " with other tasks" : "");
+          task->stop = dmpi_now ();
+          g_warning ("task '%s' (function %s) stopped: %s", task->key, task->function, task->error->message);
+          w->running--;
+          w->n_frozen++;
+          /* Reported as any finished task is. */
+          w->executing--;
+          finish_batch_add (w, task);
+          wtask_free (task);
+        }
+      send_finished (w);
+      w->retired = TRUE;
+      g_autofree char *why = g_strdup_printf ("a task was stopped at %s, %u%% of the memory limit of %s; "
+                                              "this worker runs no more tasks", rss, percent, limit);
+      if (w->paused)
+        dmpi_msg_send (w->transport, SCHEDULER_RANK, DMPI_MSG_PAUSE, g_variant_new ("(bbs)", TRUE, TRUE, why));
+      set_paused (w, TRUE, why);
+      return G_SOURCE_REMOVE;
+    }
+  if (event->level >= DMPI_MEMORY_SPILL)
+    {
+      /* Past 70% of the limit: move results to disk until the process
+       * would be back at 60%. */
+      guint64 target = w->memory_limit / 100 * 60;
+      guint64 spilled = event->rss > target ? dmpi_store_spill_bytes (w->store, event->rss - target) : 0;
+      if (spilled > 0)
+        {
+          g_autofree char *amount = format_size (spilled);
+          g_message ("memory at %s, %u%% of the limit of %s: spilled %s of results to disk", rss, percent, limit,
+                     amount);
+        }
+    }
+  if (event->level >= DMPI_MEMORY_PAUSE)
+    {
+      /* Freed results may sit in malloc's free lists: give them back. */
+      malloc_trim (0);
+      /* Pausing waits for running tasks to finish and free memory; with
+       * none running it cannot help, and would stall the job. */
+      if (w->running > 0)
+        {
+          g_autofree char *why = g_strdup_printf ("memory at %s, %u%% of the limit of %s", rss, percent, limit);
+          set_paused (w, TRUE, why);
+        }
+    }
+  else if (w->paused && !w->retired && percent < DMPI_MEMORY_RESUME_PERCENT)
+    {
+      g_autofree char *why = g_strdup_printf ("memory at %s, %u%% of the limit of %s", rss, percent, limit);
+      set_paused (w, FALSE, why);
+    }
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -560,6 +934,10 @@ on_message (DmpiTransport *transport, int src, guint32 kind, GBytes *payload, gp
       if ((ok = from_scheduler))
         on_free (w, msg);
       break;
+    case DMPI_MSG_STEAL:
+      if ((ok = from_scheduler))
+        on_steal (w, msg);
+      break;
     case DMPI_MSG_SCATTER:
       if ((ok = src == 1))
         on_scatter (w, src, msg);
@@ -606,7 +984,7 @@ heartbeat (gpointer user_data)
   DmpiStoreStats stats;
   dmpi_store_get_stats (w->store, &stats);
   dmpi_msg_send (w->transport, SCHEDULER_RANK, DMPI_MSG_HEARTBEAT,
-                 g_variant_new ("(utttd)", w->executing, stats.memory_bytes, stats.spilled_bytes, rss_bytes (), cpu));
+                 g_variant_new ("(utttd)", w->running, stats.memory_bytes, stats.spilled_bytes, rss_bytes (), cpu));
   return G_SOURCE_CONTINUE;
 }
 
@@ -626,18 +1004,40 @@ env_uint (const char *name, guint64 fallback)
   return parsed;
 }
 
+static void
+free_pending (gpointer key, gpointer value, gpointer user_data)
+{
+  wtask_free (value);
+}
+
 int
 dmpi_worker_run (const DmpiWorkerOptions *options)
 {
   Worker w = { 0 };
   int start_status;
+  const char *limit_text = options->memory_limit != NULL ? options->memory_limit : g_getenv ("DASK_MPI_MEMORY_LIMIT");
+  double limit_fraction = 1.0;
+  g_autoptr(GError) error = NULL;
 
+  /* Checked before MPI starts: a bad limit ends the job at once. */
+  if (limit_text != NULL && *limit_text != '\0'
+      && !dmpi_memory_parse_limit (limit_text, &w.memory_limit, &limit_fraction, &error))
+    {
+      g_printerr ("dask-mpi-worker: %s%s\n", options->memory_limit != NULL ? "--memory-limit: " : "DASK_MPI_MEMORY_LIMIT: ",
+                  error->message);
+      return 2;
+    }
   if (!dmpi_role_start (DMPI_ROLE_WORKER, options->log_level, &start_status))
     return start_status;
   w.rank = dmpi_transport_world_rank ();
   install_crash_handler (w.rank);
   w.nthreads = options->nthreads > 0 ? options->nthreads : (guint) CLAMP (env_uint ("DASK_MPI_NTHREADS", 1), 1, 1024);
-  w.memory_limit = options->memory_limit > 0 ? options->memory_limit : env_uint ("DASK_MPI_MEMORY_LIMIT", 0);
+  if (limit_fraction > 0)
+    {
+      /* Dask's default: the node's memory shared among its workers. */
+      int workers_here = MAX (dmpi_transport_node_workers (), 1);
+      w.memory_limit = (guint64) ((double) dmpi_memory_node_total () / workers_here * limit_fraction);
+    }
   w.context = g_main_context_new ();
   g_main_context_push_thread_default (w.context);
   w.loop = g_main_loop_new (w.context, FALSE);
@@ -651,6 +1051,11 @@ dmpi_worker_run (const DmpiWorkerOptions *options)
   w.done = g_async_queue_new ();
   w.finished = dmpi_result_batch_builder_new ();
   w.pool = g_thread_pool_new (run_task, &w, (gint) w.nthreads, FALSE, NULL);
+  w.pending = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_queue_init (&w.ready);
+  g_mutex_init (&w.running_lock);
+  w.running_tasks = g_ptr_array_new ();
+  install_memory_handlers (&w);
   w.done_source = g_source_new (&done_funcs, sizeof (GSource) + sizeof (Worker *));
   *(Worker **) (w.done_source + 1) = &w;
   g_source_attach (w.done_source, w.context);
@@ -658,12 +1063,19 @@ dmpi_worker_run (const DmpiWorkerOptions *options)
   GSource *beat = g_timeout_source_new_seconds (HEARTBEAT_SECONDS);
   g_source_set_callback (beat, heartbeat, &w, NULL);
   g_source_attach (beat, w.context);
+  if (w.memory_limit > 0)
+    w.watch = g_thread_new ("memory-watch", watch_memory, &w);
 
   dmpi_msg_send (w.transport, SCHEDULER_RANK, DMPI_MSG_HELLO,
                  g_variant_new ("(uusut)", DMPI_PROTOCOL_VERSION, (guint32) DMPI_ROLE_WORKER, dmpi_hostname (),
                                 (guint32) w.nthreads, w.memory_limit));
   g_main_loop_run (w.loop);
 
+  if (w.watch != NULL)
+    {
+      g_atomic_int_set (&w.watch_stop, 1);
+      g_thread_join (w.watch);
+    }
   g_source_destroy (beat);
   g_source_unref (beat);
   if (!dmpi_transport_flush (w.transport, 5.0))
@@ -676,9 +1088,16 @@ dmpi_worker_run (const DmpiWorkerOptions *options)
   g_clear_pointer (&w.store, dmpi_store_free);
   dmpi_transport_free (w.transport);
   dmpi_transport_finalize_mpi ();
-  /* Running task functions cannot be interrupted: leave them to the exit. */
-  if (w.executing == 0)
+  /* Running task functions cannot be interrupted (and stopped ones never
+   * end): leave them to the exit. */
+  if (w.executing == 0 && w.n_frozen == 0)
     {
+      /* Ready ones and ones waiting for inputs. */
+      g_queue_clear (&w.ready);
+      g_hash_table_foreach (w.pending, free_pending, NULL);
+      g_hash_table_unref (w.pending);
+      g_ptr_array_unref (w.running_tasks);
+      g_mutex_clear (&w.running_lock);
       g_thread_pool_free (w.pool, FALSE, TRUE);
       g_source_destroy (w.done_source);
       g_source_unref (w.done_source);

@@ -464,6 +464,305 @@ test_keep (Fixture *f, gconstpointer data)
   g_assert_null (dmpi_sched_lookup (f->sched, 1));
 }
 
+/* ---- work stealing and pausing ---- */
+
+/* @kind actions for @id, without clearing. */
+static guint
+count_for (DmpiSched *sched, DmpiActionKind kind, guint64 id)
+{
+  guint n, count = 0;
+  const DmpiSchedAction *actions = dmpi_sched_get_actions (sched, &n);
+
+  for (guint i = 0; i < n; i++)
+    count += actions[i].kind == kind && actions[i].id == id;
+  return count;
+}
+
+/* Worker 2 (one thread) holds @n tasks 2..n+1 of 0.1 s each, all needing
+ * seed 1's @seed_bytes result, which it holds: what placement does when it
+ * is the only worker. Each task may be retried once and runs only on
+ * @restrict_to when that is given. */
+static void
+pile (DmpiSched *sched, guint n, guint64 seed_bytes, double duration, const int *restrict_to, guint n_restrict)
+{
+  dmpi_sched_add_worker (sched, 2, "a", 1, 0);
+  submit (sched, 100, "work", NULL, 0);
+  dmpi_sched_task_finished (sched, 2, 0, 100, 8, 0, duration);     /* learns its duration */
+  submit (sched, 1, "seed", NULL, 0);
+  dmpi_sched_task_finished (sched, 2, 0, 1, seed_bytes, 0, 1e-5);
+  dmpi_sched_clear_actions (sched);
+  guint64 deps[] = { 1 };
+  for (guint64 id = 2; id <= n + 1; id++)
+    {
+      DmpiSchedTaskSpec spec = { .id = id, .function = "work", .deps = deps, .n_deps = 1, .retries = 1,
+                                 .restrict_to = restrict_to, .n_restrict = n_restrict };
+      submit_spec (sched, &spec);
+    }
+  g_assert_cmpuint (take (sched, DMPI_ACTION_COMPUTE, 2), ==, n);
+  g_assert_cmpuint (dmpi_sched_get_worker (sched, 2)->n_processing, ==, n);
+}
+
+static void
+test_steal (Fixture *f, gconstpointer data)
+{
+  pile (f->sched, 5, 8, 0.1, NULL, 0);
+  /* An idle worker joins: the newest task of the busy one is asked back,
+   * once: one free thread, one request. */
+  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
+  const DmpiSchedAction *steal = find (f->sched, DMPI_ACTION_STEAL, 6);
+  g_assert_nonnull (steal);
+  g_assert_cmpint (steal->worker, ==, 2);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_STEAL, -1), ==, 1);
+  g_assert_true (dmpi_sched_lookup (f->sched, 6)->stealing);
+  g_assert_cmpuint (dmpi_sched_get_worker (f->sched, 2)->n_stealing, ==, 1);
+  /* More events meanwhile ask for nothing more (and never twice for 6). */
+  dmpi_sched_worker_heartbeat (f->sched, 2, 1, 0, 0, 0, 1.0);
+  guint64 none = 999;
+  dmpi_sched_release (f->sched, &none, 1);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_STEAL, -1), ==, 0);
+
+  /* Given back: it leaves worker 2 and runs on the idle worker. */
+  dmpi_sched_task_given_back (f->sched, 2, 6);
+  const DmpiSchedAction *compute = find (f->sched, DMPI_ACTION_COMPUTE, 6);
+  g_assert_nonnull (compute);
+  g_assert_cmpint (compute->worker, ==, 3);
+  dmpi_sched_clear_actions (f->sched);
+  DmpiSchedWorker *w2 = dmpi_sched_get_worker (f->sched, 2), *w3 = dmpi_sched_get_worker (f->sched, 3);
+  g_assert_cmpuint (w2->n_processing, ==, 4);
+  g_assert_cmpuint (w2->n_stealing, ==, 0);
+  g_assert_cmpuint (w2->n_stolen, ==, 1);
+  g_assert_cmpuint (w3->n_processing, ==, 1);
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_steal_requests, ==, 1);
+  g_assert_cmpuint (stats.n_stolen, ==, 1);
+
+  /* Given back twice, or by a worker never asked: nothing happens. */
+  dmpi_sched_task_given_back (f->sched, 2, 6);
+  dmpi_sched_task_given_back (f->sched, 3, 6);
+  dmpi_sched_task_given_back (f->sched, 3, 12345);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 0);
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 6)->worker, ==, 3);
+  g_assert_cmpuint (w3->n_processing, ==, 1);
+
+  /* Worker 3 finishes: free again, it gets the next newest of worker 2. */
+  dmpi_sched_task_finished (f->sched, 3, 0, 6, 8, 0, 0.1);
+  g_assert_nonnull (find (f->sched, DMPI_ACTION_STEAL, 5));
+  dmpi_sched_clear_actions (f->sched);
+}
+
+/* The STEAL crosses the task's FINISHED: the late GIVE_BACK is ignored. */
+static void
+test_steal_finished_first (Fixture *f, gconstpointer data)
+{
+  pile (f->sched, 5, 8, 0.1, NULL, 0);
+  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
+  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_STEAL, 6), ==, 1);
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_task_finished (f->sched, 2, 0, 6, 8, 0, 0.1);
+  DmpiSchedWorker *w2 = dmpi_sched_get_worker (f->sched, 2);
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 6)->state, ==, DMPI_TASK_MEMORY);
+  g_assert_false (dmpi_sched_lookup (f->sched, 6)->stealing);
+  dmpi_sched_clear_actions (f->sched);
+  guint before = w2->n_processing;
+  dmpi_sched_task_given_back (f->sched, 2, 6);
+  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_COMPUTE, 6), ==, 0);
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 6)->state, ==, DMPI_TASK_MEMORY);
+  g_assert_cmpuint (w2->n_processing, ==, before);
+  g_assert_cmpuint (w2->n_stolen, ==, 0);
+}
+
+/* The worker is removed while a STEAL is out; its answer comes late. */
+static void
+test_steal_worker_removed (Fixture *f, gconstpointer data)
+{
+  pile (f->sched, 5, 8, 0.1, NULL, 0);
+  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
+  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_STEAL, 6), ==, 1);
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_remove_worker (f->sched, 2, "stopped answering");
+  g_assert_cmpuint (find (f->sched, DMPI_ACTION_REPORT, 6)->error_code, ==, DMPI_ERROR_WORKER_LOST);
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_task_given_back (f->sched, 2, 6);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 0);
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 6)->state, ==, DMPI_TASK_ERRED);
+  g_assert_cmpuint (dmpi_sched_get_worker (f->sched, 2)->n_processing, ==, 0);
+  /* Back under the same rank, it is a new worker: still nothing. */
+  dmpi_sched_add_worker (f->sched, 2, "a", 1, 0);
+  dmpi_sched_task_given_back (f->sched, 2, 6);
+  g_assert_cmpuint (dmpi_sched_get_worker (f->sched, 2)->n_processing, ==, 0);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 0);
+}
+
+/* Cancelled while the STEAL is out: given back, it frees its slot only. */
+static void
+test_steal_cancelled (Fixture *f, gconstpointer data)
+{
+  pile (f->sched, 5, 8, 0.1, NULL, 0);
+  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
+  dmpi_sched_clear_actions (f->sched);
+  guint64 id = 6;
+  dmpi_sched_cancel (f->sched, &id, 1);
+  g_assert_cmpuint (find (f->sched, DMPI_ACTION_REPORT, 6)->error_code, ==, DMPI_ERROR_CANCELLED);
+  dmpi_sched_clear_actions (f->sched);
+  DmpiSchedWorker *w2 = dmpi_sched_get_worker (f->sched, 2);
+  g_assert_cmpuint (w2->n_processing, ==, 5);        /* it still holds the slot */
+  dmpi_sched_task_given_back (f->sched, 2, 6);
+  g_assert_cmpuint (w2->n_processing, ==, 4);
+  g_assert_false (dmpi_sched_lookup (f->sched, 6)->stealing);
+  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_COMPUTE, 6), ==, 0);
+  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_STEAL, 5), ==, 1);   /* worker 3 still idle */
+  dmpi_sched_clear_actions (f->sched);
+  /* The client lets go: forgotten. */
+  dmpi_sched_release (f->sched, &id, 1);
+  g_assert_null (dmpi_sched_lookup (f->sched, 6));
+  dmpi_sched_clear_actions (f->sched);
+}
+
+/* It failed on its worker and was retried meanwhile: the old answer is
+ * ignored and the retry runs once. */
+static void
+test_steal_retried (Fixture *f, gconstpointer data)
+{
+  pile (f->sched, 5, 8, 0.1, NULL, 0);
+  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_task_erred (f->sched, 2, 0, 6, DMPI_ERROR_TASK_FAILED, "boom", 0, 0.1);
+  const DmpiSchedAction *retry = find (f->sched, DMPI_ACTION_COMPUTE, 6);
+  g_assert_nonnull (retry);
+  int on = retry->worker;
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_task_given_back (f->sched, 2, 6);
+  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_COMPUTE, 6), ==, 0);
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 6)->state, ==, DMPI_TASK_PROCESSING);
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 6)->worker, ==, on);
+  dmpi_sched_clear_actions (f->sched);
+}
+
+/* A restricted task goes only to a worker it may run on. */
+static void
+test_steal_restricted (Fixture *f, gconstpointer data)
+{
+  int allowed[] = { 2, 4 };
+  pile (f->sched, 5, 8, 0.1, allowed, G_N_ELEMENTS (allowed));
+  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_STEAL, -1), ==, 0);   /* 3 may not run them */
+  dmpi_sched_add_worker (f->sched, 4, "c", 1, 0);
+  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_STEAL, 6), ==, 1);
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_task_given_back (f->sched, 2, 6);
+  const DmpiSchedAction *compute = find (f->sched, DMPI_ACTION_COMPUTE, 6);
+  g_assert_nonnull (compute);
+  g_assert_cmpint (compute->worker, ==, 4);
+  dmpi_sched_clear_actions (f->sched);
+}
+
+/* Moving the inputs costs more than running the task: no steal. */
+static void
+test_steal_transfer_dominates (Fixture *f, gconstpointer data)
+{
+  pile (f->sched, 5, G_GUINT64_CONSTANT (1) << 30, 0.1, NULL, 0);    /* 1 GiB: ~1 s to move */
+  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_STEAL, -1), ==, 0);
+}
+
+/* A wait behind a few short tasks is not worth a steal either. */
+static void
+test_steal_not_worth (Fixture *f, gconstpointer data)
+{
+  pile (f->sched, 3, 8, 1e-5, NULL, 0);
+  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_STEAL, -1), ==, 0);
+}
+
+static void
+test_steal_off (Fixture *f, gconstpointer data)
+{
+  dmpi_sched_set_stealing (f->sched, FALSE);
+  pile (f->sched, 5, 8, 0.1, NULL, 0);
+  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_STEAL, -1), ==, 0);
+  dmpi_sched_set_stealing (f->sched, TRUE);
+  dmpi_sched_task_finished (f->sched, 2, 0, 2, 8, 0, 0.1);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_STEAL, -1), ==, 1);
+}
+
+/* A paused worker gets nothing (queue, placement, restriction, stealing),
+ * gives back what it has not started, and is filled again on resuming. */
+static void
+test_pause (Fixture *f, gconstpointer data)
+{
+  dmpi_sched_add_worker (f->sched, 2, "a", 1, 0);
+  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
+  for (guint64 id = 1; id <= 20; id++)
+    submit (f->sched, id, "sleep", NULL, 0);
+  dmpi_sched_clear_actions (f->sched);
+  DmpiSchedWorker *w3 = dmpi_sched_get_worker (f->sched, 3);
+  guint on3 = w3->n_processing;
+  g_assert_cmpuint (on3, >, 1);
+  /* One result held by worker 3, for placement below. */
+  guint64 held = 0;
+  for (guint64 id = 1; id <= 20 && held == 0; id++)
+    if (dmpi_sched_lookup (f->sched, id)->worker == 3)
+      held = id;
+  dmpi_sched_task_finished (f->sched, 3, 0, held, 8 << 20, 0, 0.1);
+  dmpi_sched_clear_actions (f->sched);
+  on3 = w3->n_processing;
+
+  dmpi_sched_worker_paused (f->sched, 3, TRUE);
+  g_assert_true (w3->paused);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_STEAL, 3), ==, on3);   /* every one asked back */
+  /* It gives back all but the one it runs; they go back to the queue. */
+  guint64 running = 0;
+  for (guint64 id = 1; id <= 20; id++)
+    {
+      DmpiSchedTask *t = dmpi_sched_lookup (f->sched, id);
+      if (t == NULL || t->worker != 3)
+        continue;
+      if (running == 0)
+        running = id;
+      else
+        dmpi_sched_task_given_back (f->sched, 3, id);
+    }
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, 3), ==, 0);
+  g_assert_cmpuint (w3->n_processing, ==, 1);
+  /* Nothing new: not from the queue as slots free up, not by placement
+   * next to its 8 MiB, not by restriction, not by stealing. */
+  for (guint64 id = 1; id <= 20; id++)
+    {
+      DmpiSchedTask *t = dmpi_sched_lookup (f->sched, id);
+      if (t != NULL && t->state == DMPI_TASK_PROCESSING && t->worker == 2)
+        dmpi_sched_task_finished (f->sched, 2, 0, id, 8, 0, 0.1);
+    }
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, 3), ==, 0);
+  guint64 deps[] = { held };
+  submit (f->sched, 30, "inc", deps, 1);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_COMPUTE, 30)->worker, ==, 2);
+  int only3[] = { 3 };
+  DmpiSchedTaskSpec spec = { .id = 31, .function = "inc", .restrict_to = only3, .n_restrict = 1 };
+  submit_spec (f->sched, &spec);
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 31)->state, ==, DMPI_TASK_NO_WORKER);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, 3), ==, 0);
+  /* Its running task finishes; its result stays where it is. */
+  dmpi_sched_task_finished (f->sched, 3, 0, running, 8, 0, 0.1);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, 3), ==, 0);
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, running)->holder, ==, 3);
+  g_assert_cmpuint (w3->n_processing, ==, 0);
+
+  /* Resumed: eligible again and filled at once from the queue, the
+   * restricted task too. */
+  for (guint64 id = 40; id < 60; id++)
+    submit (f->sched, id, "sleep", NULL, 0);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, 3), ==, 0);
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_by_state[DMPI_TASK_QUEUED], >, 0);
+  dmpi_sched_worker_paused (f->sched, 3, FALSE);
+  g_assert_false (w3->paused);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_COMPUTE, 31)->worker, ==, 3);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, 3), ==, dmpi_sched_worker_slots (f->sched, w3));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -484,5 +783,15 @@ main (int argc, char **argv)
   ADD ("/sched-core/restrictions", test_restrictions);
   ADD ("/sched-core/cancel", test_cancel);
   ADD ("/sched-core/keep", test_keep);
+  ADD ("/sched-core/steal", test_steal);
+  ADD ("/sched-core/steal-finished-first", test_steal_finished_first);
+  ADD ("/sched-core/steal-worker-removed", test_steal_worker_removed);
+  ADD ("/sched-core/steal-cancelled", test_steal_cancelled);
+  ADD ("/sched-core/steal-retried", test_steal_retried);
+  ADD ("/sched-core/steal-restricted", test_steal_restricted);
+  ADD ("/sched-core/steal-transfer-dominates", test_steal_transfer_dominates);
+  ADD ("/sched-core/steal-not-worth", test_steal_not_worth);
+  ADD ("/sched-core/steal-off", test_steal_off);
+  ADD ("/sched-core/pause", test_pause);
   return g_test_run ();
 }

@@ -97,11 +97,78 @@ test_no_limit (void)
   g_assert_null (dmpi_store_get_spill_directory (store));
 }
 
+/* When the process is short of memory: spill the oldest results, at
+ * least the bytes asked for, and read them back intact. */
+static void
+test_spill_bytes (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("store-XXXXXX", &error);
+  g_assert_no_error (error);
+  DmpiStore *store = dmpi_store_new (0, dir, "test");
+  DmpiStoreStats stats;
+
+  for (guint64 id = 1; id <= 10; id++)
+    dmpi_store_put (store, id, blob ((guint8) id, 1000));
+  g_assert_cmpuint (dmpi_store_spill_bytes (store, 2500), ==, 3000);
+  dmpi_store_get_stats (store, &stats);
+  g_assert_cmpuint (stats.memory_bytes, ==, 7000);
+  g_assert_cmpuint (stats.spilled_bytes, ==, 3000);
+  /* The three oldest went out. */
+  g_autoptr(GVariant) three = dmpi_store_get (store, 3, &error);
+  g_assert_no_error (error);
+  gsize n;
+  const guint8 *bytes = g_variant_get_fixed_array (three, &n, 1);
+  g_assert_cmpuint (n, ==, 1000);
+  g_assert_cmpuint (bytes[0], ==, 3);
+  g_assert_cmpuint (bytes[999], ==, 3);
+  /* Asking for more than is held spills everything. */
+  g_assert_cmpuint (dmpi_store_spill_bytes (store, 1 << 30), ==, 8000);
+  dmpi_store_get_stats (store, &stats);
+  g_assert_cmpuint (stats.memory_bytes, ==, 0);
+  g_assert_cmpuint (dmpi_store_spill_bytes (store, 1), ==, 0);
+  dmpi_store_free (store);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
+typedef struct {
+  guint8 *data;
+  gboolean freed;
+} Watched;
+
+static void
+note_freed (gpointer user_data)
+{
+  Watched *watched = user_data;
+  g_free (watched->data);
+  watched->freed = TRUE;
+}
+
+/* The store takes the reference it is given, floating or not, and drops it:
+ * a result a task function made (a full reference) is freed when removed. */
+static void
+test_owns_value (void)
+{
+  Watched watched = { g_malloc0 (4096), FALSE };
+  GBytes *bytes = g_bytes_new_with_free_func (watched.data, 4096, note_freed, &watched);
+  GVariant *value = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, bytes, TRUE));
+  DmpiStore *store = dmpi_store_new (0, NULL, "test");
+
+  g_bytes_unref (bytes);
+  dmpi_store_put (store, 1, value);   /* a full reference, as from a task */
+  g_assert_false (watched.freed);
+  g_assert_true (dmpi_store_remove (store, 1));
+  g_assert_true (watched.freed);
+  dmpi_store_free (store);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/store/spill-and-back", test_spill_and_back);
   g_test_add_func ("/store/no-limit", test_no_limit);
+  g_test_add_func ("/store/spill-bytes", test_spill_bytes);
+  g_test_add_func ("/store/owns-value", test_owns_value);
   return g_test_run ();
 }

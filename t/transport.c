@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 
 #include "transport.h"
+#include "protocol.h"
 
 /* The wire format, as lib/transport.c defines it, to forge bad frames. */
 #define WIRE_MAGIC_INLINE  0x49504d44u
@@ -27,6 +28,8 @@ enum {
   KIND_CHECKSUM,
   KIND_MANY,
   KIND_AFTER_GARBAGE,
+  KIND_PARTS,
+  KIND_PAD,
 };
 
 #define N_ORDERED 300
@@ -516,6 +519,173 @@ phase_idle (void)
     }
 }
 
+/* Messages sent as parts, each layout: sizes of the parts (G_MAXSIZE: a NULL
+ * part). With the correctness run's 1000-byte chunks, parts straddle chunk
+ * boundaries and are split across several chunks. */
+static const gsize part_layouts[][5] = {
+  { 16, 2500, 7, 0, 0 },
+  { G_MAXSIZE, 0, 5, 0, 0 },
+  { 0, 0, 0, 0, 0 },
+  { 999, 1, 1000, 1001, 0 },
+  { 300000, 16, 0, 0, 0 },
+};
+#define LAYOUT_PARTS 5
+
+static void
+phase_parts (void)
+{
+  guint n = G_N_ELEMENTS (part_layouts), good = 0;
+
+  if (rank == 1)
+    {
+      for (guint l = 0; l < n; l++)
+        {
+          GBytes *parts[LAYOUT_PARTS];
+          for (guint p = 0; p < LAYOUT_PARTS; p++)
+            parts[p] = part_layouts[l][p] == G_MAXSIZE ? NULL : pattern (l * 10 + p, part_layouts[l][p]);
+          dmpi_transport_send_parts (transport, 0, KIND_PARTS, parts, LAYOUT_PARTS);
+          for (guint p = 0; p < LAYOUT_PARTS; p++)
+            g_clear_pointer (&parts[p], g_bytes_unref);
+        }
+    }
+  else if (rank == 0)
+    {
+      for (guint l = 0; l < n; l++)
+        {
+          g_autoptr(Msg) msg = recv_kind (1, KIND_PARTS);
+          g_autoptr(GByteArray) expected = g_byte_array_new ();
+          for (guint p = 0; p < LAYOUT_PARTS; p++)
+            if (part_layouts[l][p] != G_MAXSIZE)
+              {
+                g_autoptr(GBytes) part = pattern (l * 10 + p, part_layouts[l][p]);
+                g_byte_array_append (expected, g_bytes_get_data (part, NULL), (guint) g_bytes_get_size (part));
+              }
+          gsize len;
+          const guint8 *data = g_bytes_get_data (msg->payload, &len);
+          good += len == expected->len && (len == 0 || memcmp (data, expected->data, len) == 0);
+        }
+      report (good == n, "%u/%u messages sent in parts (NULL, empty, across chunk boundaries) arrived "
+              "whole, as one payload", good, n);
+    }
+}
+
+/* Every received payload has 8 zeroed bytes behind it (the transport's
+ * guard against GLib's normal-form check reading past the end): inline,
+ * chunked, and in a reused buffer that held other bytes before. */
+static void
+phase_padding (void)
+{
+  static const gsize sizes[] = { 3, 5000, 2 << 20, (3 << 20) / 2, 2 << 20 };
+  guint n = G_N_ELEMENTS (sizes), good = 0;
+
+  if (rank == 1)
+    {
+      for (guint i = 0; i < n; i++)
+        {
+          g_autofree guint8 *data = g_malloc (sizes[i]);
+          memset (data, 0xff, sizes[i]);
+          g_autoptr(GBytes) payload = g_bytes_new_take (g_steal_pointer (&data), sizes[i]);
+          dmpi_transport_send (transport, 0, KIND_PAD, payload);
+        }
+    }
+  else if (rank == 0)
+    {
+      for (guint i = 0; i < n; i++)
+        {
+          /* Each is freed before the next arrives, so its buffer can be reused. */
+          g_autoptr(Msg) msg = recv_kind (1, KIND_PAD);
+          gsize len;
+          const guint8 *data = g_bytes_get_data (msg->payload, &len);
+          static const guint8 zeros[8] = { 0 };
+          good += len == sizes[i] && data[0] == 0xff && data[len - 1] == 0xff
+                  && memcmp (data + len, zeros, sizeof zeros) == 0;
+        }
+      report (good == n, "%u/%u payloads of 3 bytes to 2 MiB arrived with 8 zeroed bytes behind them",
+              good, n);
+    }
+}
+
+static GVariant *
+byte_value (guint32 seed, gsize len)
+{
+  g_autoptr(GBytes) bytes = pattern (seed, len);
+  return g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, bytes, TRUE);
+}
+
+/* Data messages (a result moving between ranks) through the transport:
+ * rank 1 sends, rank 0 decodes as a worker does. */
+static void
+phase_data (void)
+{
+  gsize big = ((gsize) 3 << 20) + 17;
+
+  if (rank == 1)
+    {
+      dmpi_msg_send_data (transport, 0, 1, byte_value (1, big), "");
+      dmpi_msg_send_data (transport, 0, 2, byte_value (2, 0), "");
+      dmpi_msg_send_data (transport, 0, 3, NULL, "worker rank 1: no result 3 here");
+      /* A value whose declared type does not fit its bytes: 5 bytes are no
+       * array of 32-bit numbers. GLib keeps the bytes of such a value. */
+      g_autoptr(GBytes) five = g_bytes_new ("abcde", 5);
+      dmpi_msg_send_data (transport, 0, 4, g_variant_new_from_bytes (G_VARIANT_TYPE ("au"), five, FALSE), "");
+      dmpi_msg_send_data (transport, 0, 5, g_variant_new_string ("after"), "");
+      return;
+    }
+  if (rank != 0)
+    return;
+
+  GVariant *got[5] = { NULL };
+  guint first_warning = warnings->len;
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autoptr(Msg) msg = recv_kind (1, DMPI_MSG_DATA);
+      got[i] = dmpi_msg_receive (msg->kind, msg->payload, msg->src);
+    }
+
+  guint64 id;
+  gboolean found;
+  const char *text;
+  g_autoptr(GVariant) value = NULL;
+  g_autoptr(GVariant) expected = g_variant_ref_sink (byte_value (1, big));
+  gboolean ok = got[0] != NULL;
+  if (ok)
+    {
+      g_variant_get (got[0], "(tbv&s)", &id, &found, &value, &text);
+      ok = id == 1 && found && *text == '\0' && g_variant_equal (value, expected);
+      g_clear_pointer (&value, g_variant_unref);
+    }
+  report (ok, "a %" G_GSIZE_FORMAT "-byte value sent from its own buffer arrived whole across %" G_GSIZE_FORMAT
+          "-byte chunks", big, dmpi_transport_get_chunk_size (transport));
+
+  ok = got[1] != NULL;
+  if (ok)
+    {
+      g_variant_get (got[1], "(tbv&s)", &id, &found, &value, &text);
+      ok = id == 2 && found && g_variant_is_of_type (value, G_VARIANT_TYPE_BYTESTRING)
+           && g_variant_get_size (value) == 0;
+      g_clear_pointer (&value, g_variant_unref);
+    }
+  report (ok, "a zero-length value arrived as an empty byte string");
+
+  ok = got[2] != NULL;
+  if (ok)
+    {
+      g_variant_get (got[2], "(tbv&s)", &id, &found, &value, &text);
+      ok = id == 3 && !found && strcmp (text, "worker rank 1: no result 3 here") == 0;
+      g_clear_pointer (&value, g_variant_unref);
+    }
+  report (ok, "a result not found arrives as found=false with its message");
+
+  guint naming = 0;
+  for (guint i = first_warning; i < warnings->len; i++)
+    naming += strstr (warnings->pdata[i], "data message from rank 1 ") != NULL;
+  report (got[3] == NULL && got[4] != NULL && naming == 1,
+          "a value whose type does not fit its bytes was dropped with %u warning(s) naming the "
+          "kind and rank 1, and the next data message was taken", naming);
+  for (guint i = 0; i < 5; i++)
+    g_clear_pointer (&got[i], g_variant_unref);
+}
+
 /* ---- performance ---- */
 
 /* Rank 1 ping-pongs @bytes with rank 0 through the transport, rank 0 echoing
@@ -648,13 +818,16 @@ main (int argc, char **argv)
   else
     {
       if (rank == 0)
-        printf ("1..13\n");
+        printf ("1..19\n");
       phase_kinds ();
       phase_ordering ();
       phase_big ();
       phase_empty ();
       phase_many ();
       phase_garbage ();
+      phase_parts ();
+      phase_padding ();
+      phase_data ();
       phase_idle ();
     }
 

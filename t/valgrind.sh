@@ -9,8 +9,8 @@ command -v valgrind >/dev/null 2>&1 || skip_all "valgrind is not installed"
 grep -q -- '-fsanitize=address' "$top_builddir/config.log" 2>/dev/null \
     && skip_all "this build uses AddressSanitizer"
 
-programs="t/protocol t/sched-core t/registry t/store t/tempfiles t/df/table t/df/csv t/df/nyctaxi t/df/snappy t/df/parquet"
-plan 10
+programs="t/protocol t/sched-core t/registry t/store t/tempfiles t/worker-memory t/df/table t/df/csv t/df/nyctaxi t/df/snappy t/df/parquet"
+plan 11
 for p in $programs; do
     # GLib's slice allocator and caches would hide or fake leaks.
     G_SLICE=always-malloc G_DEBUG=gc-friendly timeout -k 5 600 \

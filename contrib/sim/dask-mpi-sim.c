@@ -19,7 +19,14 @@
  *                    submission of the whole graph, divided by the tasks
  * and the simulated makespan, worker utilisation, idle thread-time while
  * work was queued, bytes moved between workers, and the checks that every
- * task ran exactly once and that the core forgot every task in the end. */
+ * task ran exactly once and that the core forgot every task in the end.
+ *
+ * Work stealing is modelled as the worker does it (lib/worker.c): a STEAL
+ * reaches the worker one latency after it left the scheduler; the worker
+ * gives the task back (one latency to the scheduler) if it has not started
+ * it, waiting for its inputs or for a thread, and ignores it otherwise. A
+ * worker can be paused (--pause): it starts nothing new and tells the
+ * scheduler, which asks back what it has not started. */
 #include "config.h"
 
 #include <glib.h>
@@ -117,6 +124,29 @@ graph_tree (Graph *g, guint64 n)
   g->sink[total - 1] = 1;
 }
 
+/* Fan-out from tiny inputs: a few quick seeds (10 us, 8 B), each feeding an
+ * equal share of 1 ms work tasks. When a seed finishes, the work function's
+ * duration is not known yet and moving 8 bytes costs nothing, so placement
+ * piles the seed's dependents onto its worker (up to the wait that the
+ * quick seeds' mean duration allows): the imbalance stealing must undo. */
+static void
+graph_fanout (Graph *g, guint64 n)
+{
+  guint64 seeds = MAX (n / 5000, 1), total = MAX (n, seeds + 1), e = 0;
+
+  graph_init (g, total, total - seeds);
+  g->functions[0] = (SimFunction) { "seed", 1e-5, 8, TRUE };
+  g->functions[1] = (SimFunction) { "work", 1e-3, 8, TRUE };
+  g->n_functions = 2;
+  for (guint64 id = seeds; id < total; id++)
+    {
+      g->fn[id] = 1;
+      g->deps[e++] = id % seeds + 1;
+      g->dep_start[id + 1] = e;
+      g->sink[id] = 1;
+    }
+}
+
 /* Dask's task shuffle: P inputs, each split into P pieces (one getitem task
  * per input and output partition), P outputs each concatenating its piece of
  * every input: an all-to-all between two stages. P + P² + P ≈ N. */
@@ -160,6 +190,10 @@ typedef enum {
   EV_DONE,            /* a thread finished it */
   EV_FINISHED,        /* the worker's report reaches the scheduler */
   EV_RELEASE,         /* the client lets go of its intermediate futures */
+  EV_STEAL,           /* a STEAL reaches its worker */
+  EV_GIVE_BACK,       /* the worker's GIVE_BACK reaches the scheduler */
+  EV_PAUSE,           /* a worker pauses (id 1) or resumes (id 0) */
+  EV_PAUSED,          /* ... and the scheduler hears of it */
 } EventKind;
 
 typedef struct {
@@ -231,14 +265,28 @@ eq_pop (EventQueue *q)
 typedef struct {
   guint   nthreads;
   guint   busy;
-  GQueue  ready;           /* ids whose inputs are local, not started (FIFO) */
+  GQueue  ready;           /* ids whose inputs are local, not started (FIFO); entries of
+                            * tasks given back meanwhile are skipped */
   double  link_free;       /* when its incoming link is next free */
+  gboolean paused;         /* starts nothing new */
+  gboolean sched_paused;   /* the scheduler has heard that it paused */
 } SimWorker;
+
+/* Where a task is on the worker it was sent to (Sim.at). */
+typedef enum {
+  TASK_AWAY,               /* not on a worker (not sent yet, or given back) */
+  TASK_FETCHING,           /* waiting for its inputs */
+  TASK_READY,              /* waiting for a thread */
+  TASK_RUNNING,
+  TASK_DONE,
+} TaskPlace;
 
 typedef struct {
   /* settings */
   guint    n_workers, nthreads;
   double   latency, bandwidth, sched_scale;
+  gboolean no_steal;
+  double   pause_at, resume_at;    /* rank FIRST_RANK; < 0: never */
   /* state */
   Graph      g;
   DmpiSched *sched;
@@ -249,10 +297,13 @@ typedef struct {
   double     sched_free;   /* when the simulated scheduler is next free */
   guint8    *runs;         /* [n] times each task started */
   gint32    *ran_on;       /* [n] rank that computed it, or -1 */
+  guint8    *place;        /* [n] TaskPlace */
+  gint32    *at;           /* [n] rank it is on while fetching, ready or running */
   GHashTable *replicas;    /* (id, rank) → arrival time (ns), for fetched inputs */
   /* figures */
   double   core_seconds;
   guint64  core_events, core_actions, n_compute;
+  guint64  n_steal, n_given_back, n_compute_to_paused;
   guint64  n_done, n_reported;
   guint64  bytes_moved, bytes_produced;
   double   busy_seconds;   /* thread-seconds computing */
@@ -352,7 +403,21 @@ drain (Sim *s, double sent)
               s->failed = TRUE;
               break;
             }
+          if (sim_worker (s, a->worker)->sched_paused)
+            s->n_compute_to_paused++;
           eq_push (&s->q, sent + s->latency, EV_ARRIVE, a->worker, a->id);
+          break;
+        case DMPI_ACTION_STEAL:
+          s->n_steal++;
+          if (a->worker < FIRST_RANK || a->worker >= (int) (FIRST_RANK + s->n_workers) || a->id == 0
+              || a->id > s->g.n)
+            {
+              g_printerr ("dask-mpi-sim: STEAL of task %" G_GUINT64_FORMAT " from unknown worker rank %d\n",
+                          a->id, a->worker);
+              s->failed = TRUE;
+              break;
+            }
+          eq_push (&s->q, sent + s->latency, EV_STEAL, a->worker, a->id);
           break;
         case DMPI_ACTION_REPORT:
           if (a->state == DMPI_TASK_MEMORY)
@@ -371,15 +436,20 @@ drain (Sim *s, double sent)
     }
 }
 
+static GArray *release_list (Sim *s, gboolean sinks);
+
 /* Start tasks on @w while it has free threads and ready tasks. */
 static void
 try_start (Sim *s, int rank)
 {
   SimWorker *w = sim_worker (s, rank);
 
-  while (w->busy < w->nthreads && !g_queue_is_empty (&w->ready))
+  while (w->busy < w->nthreads && !w->paused && !g_queue_is_empty (&w->ready))
     {
       guint64 id = GPOINTER_TO_SIZE (g_queue_pop_head (&w->ready));
+      if (s->place[id - 1] != TASK_READY || s->at[id - 1] != rank)
+        continue;                   /* given back meanwhile */
+      s->place[id - 1] = TASK_RUNNING;
       const SimFunction *fn = &s->g.functions[s->g.fn[id - 1]];
       double d = fn->duration * (0.5 + g_rand_double (s->rand));
       w->busy++;
@@ -419,13 +489,68 @@ on_arrive (Sim *s, int rank, guint64 id)
       g_hash_table_insert (s->replicas, key, GSIZE_TO_POINTER ((gsize) (arrival * 1e9) + 1));
       ready = MAX (ready, arrival);
     }
+  s->at[id - 1] = rank;
   if (ready > s->now)
-    eq_push (&s->q, ready, EV_INPUTS_READY, rank, id);
+    {
+      s->place[id - 1] = TASK_FETCHING;
+      eq_push (&s->q, ready, EV_INPUTS_READY, rank, id);
+    }
   else
     {
+      s->place[id - 1] = TASK_READY;
       g_queue_push_tail (&w->ready, GSIZE_TO_POINTER (id));
       s->backlog++;
       try_start (s, rank);
+    }
+}
+
+/* A STEAL arrived: give the task back if it has not started here. */
+static void
+on_steal (Sim *s, int rank, guint64 id)
+{
+  guint8 *place = &s->place[id - 1];
+
+  if ((*place != TASK_FETCHING && *place != TASK_READY) || s->at[id - 1] != rank)
+    return;
+  if (*place == TASK_READY)
+    s->backlog--;
+  *place = TASK_AWAY;
+  s->at[id - 1] = -1;
+  eq_push (&s->q, s->now + s->latency, EV_GIVE_BACK, rank, id);
+}
+
+/* One message into the core. */
+static void
+to_core (Sim *s, const Event *ev)
+{
+  switch (ev->kind)
+    {
+    case EV_FINISHED:
+      {
+        const SimFunction *fn = &s->g.functions[s->g.fn[ev->id - 1]];
+        /* Start and stop as the worker measured them. */
+        dmpi_sched_task_finished (s->sched, ev->worker, 0, ev->id, fn->nbytes, 0, fn->duration);
+        s->core_events++;
+        break;
+      }
+    case EV_GIVE_BACK:
+      dmpi_sched_task_given_back (s->sched, ev->worker, ev->id);
+      s->n_given_back++;
+      s->core_events++;
+      break;
+    case EV_PAUSED:
+      dmpi_sched_worker_paused (s->sched, ev->worker, ev->id != 0);
+      s->core_events++;
+      break;
+    case EV_RELEASE:
+      {
+        g_autoptr(GArray) ids = release_list (s, FALSE);
+        dmpi_sched_release (s->sched, (const guint64 *) (gpointer) ids->data, ids->len);
+        s->core_events += ids->len;
+        break;
+      }
+    default:
+      g_assert_not_reached ();
     }
 }
 
@@ -500,6 +625,10 @@ run (Sim *s)
   s->runs = g_new0 (guint8, s->g.n);
   s->ran_on = g_new (gint32, s->g.n);
   memset (s->ran_on, 0xff, s->g.n * sizeof *s->ran_on);
+  s->place = g_new0 (guint8, s->g.n);
+  s->at = g_new (gint32, s->g.n);
+  memset (s->at, 0xff, s->g.n * sizeof *s->at);
+  dmpi_sched_set_stealing (s->sched, !s->no_steal);
   s->replicas = g_hash_table_new (g_direct_hash, g_direct_equal);
   t0 = core_begin (s);
   for (guint i = 0; i < s->n_workers; i++)
@@ -524,11 +653,16 @@ run (Sim *s)
     }
   s->sched_free = s->core_seconds * s->sched_scale;
   eq_push (&s->q, s->latency, EV_RELEASE, -1, 0);
+  if (s->pause_at >= 0)
+    eq_push (&s->q, s->pause_at, EV_PAUSE, FIRST_RANK, 1);
+  if (s->resume_at >= 0)
+    eq_push (&s->q, s->resume_at, EV_PAUSE, FIRST_RANK, 0);
 
   while (s->q.len > 0)
     {
       Event ev = eq_pop (&s->q);
-      gboolean to_sched = ev.kind == EV_FINISHED || ev.kind == EV_RELEASE;
+      gboolean to_sched = ev.kind == EV_FINISHED || ev.kind == EV_RELEASE || ev.kind == EV_GIVE_BACK
+                          || ev.kind == EV_PAUSED;
       if (to_sched && ev.t < s->sched_free)
         {
           /* The scheduler is still busy with earlier messages. */
@@ -542,8 +676,19 @@ run (Sim *s)
           on_arrive (s, ev.worker, ev.id);
           break;
         case EV_INPUTS_READY:
+          if (s->place[ev.id - 1] != TASK_FETCHING || s->at[ev.id - 1] != ev.worker)
+            break;                  /* given back meanwhile */
+          s->place[ev.id - 1] = TASK_READY;
           g_queue_push_tail (&sim_worker (s, ev.worker)->ready, GSIZE_TO_POINTER (ev.id));
           s->backlog++;
+          try_start (s, ev.worker);
+          break;
+        case EV_STEAL:
+          on_steal (s, ev.worker, ev.id);
+          break;
+        case EV_PAUSE:
+          sim_worker (s, ev.worker)->paused = ev.id != 0;
+          eq_push (&s->q, s->now + s->latency, EV_PAUSED, ev.worker, ev.id);
           try_start (s, ev.worker);
           break;
         case EV_DONE:
@@ -553,6 +698,7 @@ run (Sim *s)
             s->idle_threads++;
             s->n_done++;
             s->ran_on[ev.id - 1] = ev.worker;
+            s->place[ev.id - 1] = TASK_DONE;
             s->bytes_produced += s->g.functions[s->g.fn[ev.id - 1]].nbytes;
             s->makespan = MAX (s->makespan, s->now);
             eq_push (&s->q, s->now + s->latency, EV_FINISHED, ev.worker, ev.id);
@@ -561,32 +707,25 @@ run (Sim *s)
           }
         case EV_FINISHED:
         case EV_RELEASE:
+        case EV_GIVE_BACK:
+        case EV_PAUSED:
           {
-            /* The scheduler takes every message that is there in one step. */
-            g_autoptr(GArray) ids = NULL;
-            if (ev.kind == EV_RELEASE)
-              ids = release_list (s, FALSE);
+            /* The scheduler takes every report that is there in one step;
+             * a pause is a step of its own, so that the COMPUTEs counted as
+             * sent to a paused worker are those decided after it. */
             double spent = s->core_seconds;
             t0 = core_begin (s);
             for (;;)
               {
-                if (ev.kind == EV_FINISHED)
-                  {
-                    const SimFunction *fn = &s->g.functions[s->g.fn[ev.id - 1]];
-                    /* Start and stop as the worker measured them. */
-                    dmpi_sched_task_finished (s->sched, ev.worker, 0, ev.id, fn->nbytes, 0, fn->duration);
-                    s->core_events++;
-                  }
-                else if (ids != NULL)
-                  {
-                    dmpi_sched_release (s->sched, (const guint64 *) (gpointer) ids->data, ids->len);
-                    s->core_events += ids->len;
-                  }
-                if (s->q.len == 0 || s->q.v[0].kind != EV_FINISHED || s->q.v[0].t > s->now)
+                to_core (s, &ev);
+                if (ev.kind == EV_PAUSED || s->q.len == 0 || s->q.v[0].t > s->now
+                    || (s->q.v[0].kind != EV_FINISHED && s->q.v[0].kind != EV_GIVE_BACK))
                   break;
                 ev = eq_pop (&s->q);
               }
             core_end (s, t0);
+            if (ev.kind == EV_PAUSED)
+              sim_worker (s, ev.worker)->sched_paused = ev.id != 0;
             s->sched_free = s->now + (s->core_seconds - spent) * s->sched_scale;
             drain (s, s->sched_free);
             break;
@@ -641,6 +780,10 @@ report_figures (Sim *s, const char *graph)
   printf ("bytes_produced=%" G_GUINT64_FORMAT "\n", s->bytes_produced);
   printf ("bytes_moved=%" G_GUINT64_FORMAT "\n", s->bytes_moved);
   printf ("bytes_per_task=%" G_GSIZE_FORMAT "\n", s->bytes_per_task);
+  printf ("stealing=%s\n", s->no_steal ? "off" : "on");
+  printf ("steal_requests=%" G_GUINT64_FORMAT "\n", s->n_steal);
+  printf ("tasks_given_back=%" G_GUINT64_FORMAT "\n", s->n_given_back);
+  printf ("compute_to_paused=%" G_GUINT64_FORMAT "\n", s->n_compute_to_paused);
   printf ("decisions_per_s=%.0f\n", (double) (s->core_events + s->core_actions) / core);
 }
 
@@ -651,8 +794,10 @@ main (int argc, char **argv)
   gint n_workers = 100, nthreads = 4, seed = 1;
   gint64 n_tasks = 20000;
   double latency = 20e-6, bandwidth = 1.25e9, sched_scale = 1.0;
+  gboolean no_steal = FALSE;
+  g_autofree char *pause = NULL;
   GOptionEntry entries[] = {
-    { "graph", 'g', 0, G_OPTION_ARG_STRING, &graph, "parallel, tree or shuffle (default parallel)", "GRAPH" },
+    { "graph", 'g', 0, G_OPTION_ARG_STRING, &graph, "parallel, tree, shuffle or fanout (default parallel)", "GRAPH" },
     { "workers", 'w', 0, G_OPTION_ARG_INT, &n_workers, "simulated workers (default 100)", "N" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &nthreads, "threads per worker (default 4)", "N" },
     { "tasks", 'n', 0, G_OPTION_ARG_INT64, &n_tasks, "tasks, about (the graph's shape rounds it; default 20000)", "N" },
@@ -661,6 +806,9 @@ main (int argc, char **argv)
     { "sched-scale", 0, 0, G_OPTION_ARG_DOUBLE, &sched_scale,
       "simulated scheduler time per real second in the core (default 1; 0: a free, deterministic scheduler)", "X" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "random seed for task durations (default 1)", "N" },
+    { "no-steal", 0, 0, G_OPTION_ARG_NONE, &no_steal, "turn work stealing off (to compare)", NULL },
+    { "pause", 0, 0, G_OPTION_ARG_STRING, &pause,
+      "pause the first worker (rank 2) at simulated time T1, resume it at T2 (default: never)", "T1[:T2]" },
     { NULL },
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- drive the scheduler core with simulated workers");
@@ -682,16 +830,31 @@ main (int argc, char **argv)
   Sim s = {
     .n_workers = (guint) n_workers, .nthreads = (guint) nthreads,
     .latency = latency, .bandwidth = bandwidth, .sched_scale = sched_scale,
+    .no_steal = no_steal, .pause_at = -1, .resume_at = -1,
   };
+  if (pause != NULL)
+    {
+      char *end;
+      s.pause_at = g_ascii_strtod (pause, &end);
+      if (*end == ':')
+        s.resume_at = g_ascii_strtod (end + 1, &end);
+      if (end == pause || *end != '\0' || s.pause_at < 0 || (s.resume_at >= 0 && s.resume_at < s.pause_at))
+        {
+          g_printerr ("dask-mpi-sim: --pause %s: expected T1 or T1:T2, seconds, with 0 <= T1 <= T2\n", pause);
+          return 2;
+        }
+    }
   if (g_strcmp0 (graph, "parallel") == 0)
     graph_parallel (&s.g, (guint64) n_tasks);
   else if (g_strcmp0 (graph, "tree") == 0)
     graph_tree (&s.g, (guint64) n_tasks);
   else if (g_strcmp0 (graph, "shuffle") == 0)
     graph_shuffle (&s.g, (guint64) n_tasks);
+  else if (g_strcmp0 (graph, "fanout") == 0)
+    graph_fanout (&s.g, (guint64) n_tasks);
   else
     {
-      g_printerr ("dask-mpi-sim: --graph %s: unknown graph (parallel, tree, shuffle)\n", graph);
+      g_printerr ("dask-mpi-sim: --graph %s: unknown graph (parallel, tree, shuffle, fanout)\n", graph);
       return 2;
     }
   s.rand = g_rand_new_with_seed ((guint32) seed);
@@ -709,6 +872,8 @@ main (int argc, char **argv)
   g_free (s.workers);
   g_free (s.runs);
   g_free (s.ran_on);
+  g_free (s.place);
+  g_free (s.at);
   g_hash_table_unref (s.replicas);
   g_free (s.q.v);
   g_rand_free (s.rand);

@@ -110,7 +110,7 @@ function drawWorkers(workers) {
   const tbody = document.querySelector('#workers tbody');
   setRows(tbody, workers.map((w) => el('tr', { 'data-rank': w.rank, class: w.alive ? '' : 'gone' },
     el('td', {}, el('a', { href: `/info/worker/${w.rank}` }, `rank ${w.rank}`)),
-    el('td', { class: 'text' }, w.host + (w.alive ? '' : ' (gone)')),
+    el('td', { class: 'text' }, w.host + (w.alive ? (w.paused ? ' (paused)' : '') : ' (gone)')),
     el('td', {}, w.nthreads), el('td', {}, w.processing), el('td', {}, w.executing), el('td', {}, w.held),
     el('td', {}, bytes(w.held_bytes)), el('td', {}, bytes(w.rss)),
     el('td', {}, w.memory_limit ? bytes(w.memory_limit) : 'none'),
@@ -196,7 +196,7 @@ async function pollInfo() {
                                                       getJSON('/json/errors')]);
   document.getElementById('summary').textContent = summary(stats);
   setRows(document.querySelector('#worker-list tbody'), workers.map((w) => el('tr', { 'data-rank': w.rank },
-    el('td', {}, w.rank), el('td', { class: 'text' }, w.host), el('td', { class: 'text' }, w.alive ? 'alive' : 'gone'),
+    el('td', {}, w.rank), el('td', { class: 'text' }, w.host), el('td', { class: 'text' }, w.alive ? (w.paused ? 'paused' : 'alive') : 'gone'),
     el('td', {}, w.nthreads), el('td', {}, w.memory_limit ? bytes(w.memory_limit) : 'none'), el('td', {}, w.done),
     el('td', {}, w.busy_seconds.toFixed(2)),
     el('td', { class: 'text' }, el('a', { href: `/info/worker/${w.rank}` }, `worker ${w.rank}`)))));
@@ -213,7 +213,7 @@ async function pollWorker() {
   const w = workers.find((x) => x.rank === rank);
   document.getElementById('worker-title').textContent = `Worker rank ${rank}` + (w ? ` on ${w.host}` : ' (unknown)');
   if (w) {
-    const facts = [['state', w.alive ? 'alive' : 'gone'], ['threads', w.nthreads],
+    const facts = [['state', w.alive ? (w.paused ? 'paused' : 'alive') : 'gone'], ['threads', w.nthreads],
       ['memory limit', w.memory_limit ? bytes(w.memory_limit) : 'none'], ['processing', w.processing],
       ['executing', w.executing], ['results held', `${w.held} (${bytes(w.held_bytes)})`],
       ['data store', bytes(w.stored_bytes)], ['memory (RSS)', bytes(w.rss)],

@@ -130,6 +130,8 @@ dmpi_view_workers (DmpiSched *sched, double now)
       json_num_member (out, "rank", w->rank);
       json_str_member (out, "host", w->host);
       json_bool_member (out, "alive", w->alive);
+      json_bool_member (out, "paused", w->paused);
+      json_num_member (out, "stolen", (double) w->n_stolen);
       json_num_member (out, "nthreads", w->nthreads);
       json_num_member (out, "memory_limit", (double) w->memory_limit);
       json_num_member (out, "processing", w->n_processing);
@@ -318,6 +320,8 @@ static double w_rss (const DmpiSchedWorker *w, double now) { return (double) w->
 static double w_cpu (const DmpiSchedWorker *w, double now) { return w->cpu_percent; }
 static double w_done (const DmpiSchedWorker *w, double now) { return (double) w->n_done; }
 static double w_busy (const DmpiSchedWorker *w, double now) { return w->busy_seconds; }
+static double w_paused (const DmpiSchedWorker *w, double now) { return w->paused ? 1 : 0; }
+static double w_stolen (const DmpiSchedWorker *w, double now) { return (double) w->n_stolen; }
 static double w_heartbeat_age (const DmpiSchedWorker *w, double now)
 {
   return w->last_heartbeat > 0 ? now - w->last_heartbeat : NAN;
@@ -338,6 +342,8 @@ static const struct {
   { "daskmpi_worker_cpu_percent", "gauge", "CPU use of the worker process over its last heartbeat interval.", w_cpu },
   { "daskmpi_worker_tasks_done_total", "counter", "Tasks the worker has finished.", w_done },
   { "daskmpi_worker_busy_seconds_total", "counter", "Seconds the worker's threads spent running tasks.", w_busy },
+  { "daskmpi_worker_paused", "gauge", "1 while the worker is paused for memory (80% of its limit) or takes no more tasks.", w_paused },
+  { "daskmpi_worker_stolen_total", "counter", "Tasks the worker gave back unstarted, to run elsewhere (work stealing, pause).", w_stolen },
   { "daskmpi_worker_heartbeat_age_seconds", "gauge", "Seconds since the worker's last heartbeat.", w_heartbeat_age },
 };
 

@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <daskmpi.h>
 #include <gmodule.h>
@@ -76,6 +78,51 @@ touch (DmpiTask *task, GError **error)
   return g_file_set_contents (path, "done", -1, error);
 }
 
+static guint64
+rss_mib (void)
+{
+  g_autofree char *statm = NULL;
+  unsigned long size = 0, resident = 0;
+
+  if (!g_file_get_contents ("/proc/self/statm", &statm, NULL, NULL) || sscanf (statm, "%lu %lu", &size, &resident) != 2)
+    return 0;
+  return (guint64) resident * (guint64) sysconf (_SC_PAGESIZE) >> 20;
+}
+
+/* Allocates and touches memory 8 MiB at a time until its process's resident
+ * memory reaches the first argument in MiB (at most 64 GiB allocated),
+ * holds it for the second argument in milliseconds, frees it. */
+static gboolean
+hog (DmpiTask *task, GError **error)
+{
+  guint64 target_mib, hold_ms;
+
+  if (!dmpi_task_check_args (task, "(tt)", error))
+    return FALSE;
+  g_variant_get (dmpi_task_get_args (task), "(tt)", &target_mib, &hold_ms);
+  g_autoptr(GPtrArray) chunks = g_ptr_array_new_with_free_func (g_free);
+  while (rss_mib () < target_mib && chunks->len < 8192)
+    {
+      char *chunk = g_malloc (8 << 20);
+      memset (chunk, (int) chunks->len, 8 << 20);
+      g_ptr_array_add (chunks, chunk);
+    }
+  g_usleep (hold_ms * 1000);
+  dmpi_task_set_result (task, g_variant_new_uint64 (chunks->len));
+  return TRUE;
+}
+
+/* Asks for more memory than any machine has in one g_malloc. */
+static gboolean
+alloc_huge (DmpiTask *task, GError **error)
+{
+  char *p = g_malloc ((gsize) 1 << 50);
+  p[0] = 1;
+  dmpi_task_set_result (task, g_variant_new_uint64 ((guint64) p[0]));
+  g_free (p);
+  return TRUE;
+}
+
 gboolean
 dmpi_module_init (DmpiRegistry *registry, GError **error)
 {
@@ -84,5 +131,7 @@ dmpi_module_init (DmpiRegistry *registry, GError **error)
   dmpi_registry_add (registry, "flaky", flaky);
   dmpi_registry_add (registry, "count_and_fail", count_and_fail);
   dmpi_registry_add (registry, "touch", touch);
+  dmpi_registry_add (registry, "hog", hog);
+  dmpi_registry_add (registry, "alloc_huge", alloc_huge);
   return TRUE;
 }

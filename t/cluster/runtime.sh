@@ -60,7 +60,7 @@ ok "... within 10 s (took $RUN_ELAPSED s)" awk "BEGIN { exit !($RUN_ELAPSED < 10
 is "$RUN_LEFTOVER" 0 "... and no process is left"
 
 mkdir -p "$TAP_TMPDIR/spill"
-run_mpi 120 "$DASK_MPI_RUN" -n 3 --memory-limit 3000000 --local-directory "$TAP_TMPDIR/spill" "$client" spill
+run_mpi 120 "$DASK_MPI_RUN" -n 3 --memory-limit 600MiB --local-directory "$TAP_TMPDIR/spill" "$client" spill
 is "$RUN_STATUS" 0 "results past the memory limit spill to the local directory and come back intact"
 ok "... the worker says it spilled" grep -q "spilled [0-9]* results to $TAP_TMPDIR/spill/dask-mpi-worker-2-" "$RUN_ERR"
 is "$(ls -A "$TAP_TMPDIR/spill")" "" "... and removes its spill folder at the end"

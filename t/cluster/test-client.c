@@ -178,6 +178,118 @@ mode_module (DmpiClient *client, const char *path)
   CHECK (gather_int (client, sq) == 49, "square from the module");
 }
 
+/* A task far past its worker's memory limit (function @fn of the faults
+ * module: hog or alloc_huge) fails with a memory error naming it, and the
+ * cluster goes on: 200 more tasks complete on the other workers. */
+static void
+mode_memory (DmpiClient *client, const char *path, const char *fn)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!dmpi_client_load_module (client, path, &error))
+    die ("load module", error);
+  GVariant *args = strcmp (fn, "hog") == 0 ? g_variant_new ("(tt)", (guint64) 1 << 20, (guint64) 0) : NULL;
+  g_autoptr(DmpiFuture) f = dmpi_client_submit_with_key (client, "hog-1", fn, args, NULL, 0, &error);
+  if (f == NULL)
+    die ("submit", error);
+  g_autoptr(GVariant) v = dmpi_client_gather_one (client, f, &error);
+  CHECK (v == NULL, "the task past the memory limit returned a value");
+  if (v == NULL)
+    {
+      printf ("error: %s\n", error->message);
+      CHECK (g_error_matches (error, DMPI_ERROR, DMPI_ERROR_MEMORY), "error code %d, not DMPI_ERROR_MEMORY", error->code);
+      CHECK (strstr (error->message, "'hog-1'") != NULL && strstr (error->message, fn) != NULL,
+             "the error names the task and its function");
+      CHECK (strstr (error->message, "memory limit of") != NULL, "the error gives the memory figures");
+    }
+  g_clear_error (&error);
+  /* The cluster goes on without that worker. */
+  gint64 sum = 0;
+  for (gint64 i = 0; i < 200; i++)
+    {
+      g_autoptr(DmpiFuture) g = dmpi_client_submit (client, "inc", g_variant_new ("(x)", i), NULL, 0, &error);
+      if (g == NULL)
+        die ("submit", error);
+      sum += gather_int (client, g);
+    }
+  CHECK (sum == 200 * 201 / 2, "200 tasks after the memory fault: sum %" G_GINT64_FORMAT, sum);
+}
+
+/* A task that takes its worker to 87% of a 400 MiB limit for a second: the
+ * worker pauses, resumes, and every task completes, the hog's too. */
+static void
+mode_pause (DmpiClient *client, const char *path)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!dmpi_client_load_module (client, path, &error))
+    die ("load module", error);
+  g_autoptr(DmpiFuture) f = dmpi_client_submit_with_key (client, "big-1", "hog",
+                                                         g_variant_new ("(tt)", (guint64) 350, (guint64) 1500),
+                                                         NULL, 0, &error);
+  if (f == NULL)
+    die ("submit", error);
+  /* Let it grow before the others arrive. */
+  g_usleep (300000);
+  g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func ((GDestroyNotify) dmpi_future_unref);
+  for (gint64 i = 0; i < 100; i++)
+    g_ptr_array_add (futures, dmpi_client_submit (client, "sleep", g_variant_new ("(d)", 0.01), NULL, 0, &error));
+  g_autoptr(GPtrArray) values = dmpi_client_gather (client, (DmpiFuture *const *) futures->pdata, futures->len, &error);
+  if (values == NULL)
+    die ("gather", error);
+  g_autoptr(GVariant) v = dmpi_client_gather_one (client, f, &error);
+  if (v == NULL)
+    die ("gather the hog", error);
+  CHECK (g_variant_get_uint64 (v) > 0, "the hog allocated");
+}
+
+/* Work stealing: 30 tasks of 200 ms that all depend on one result are
+ * placed with it on one worker; the idle one must take some of them. */
+static void
+mode_steal (DmpiClient *client)
+{
+  g_autoptr(GError) error = NULL;
+  /* A 10 MB input: moving it (10 ms) costs more than a learned-instant
+   * task's wait behind any backlog here, less than 200 ms tasks' wait. */
+  g_autoptr(DmpiFuture) root = dmpi_client_submit (client, "bytes", g_variant_new ("(t)", (guint64) 10000000), NULL, 0, &error);
+  if (root == NULL || !dmpi_client_wait (client, &root, 1, 60, &error))
+    die ("the root task", error);
+  /* The scheduler learns that sleep is instant, so placement alone puts the
+   * slow ones below with their input; only stealing spreads them. */
+  g_autoptr(GPtrArray) quick = g_ptr_array_new_with_free_func ((GDestroyNotify) dmpi_future_unref);
+  for (int i = 0; i < 100; i++)
+    {
+      DmpiFuture *deps[] = { root };
+      g_ptr_array_add (quick, dmpi_client_submit (client, "sleep", g_variant_new ("(d)", 0.0), deps, 1, &error));
+    }
+  if (!dmpi_client_wait (client, (DmpiFuture *const *) quick->pdata, quick->len, 60, &error))
+    die ("wait", error);
+  g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func ((GDestroyNotify) dmpi_future_unref);
+  for (int i = 0; i < 30; i++)
+    {
+      DmpiFuture *deps[] = { root };
+      /* sleep's argument comes first; the root's result is an extra input. */
+      DmpiFuture *f = dmpi_client_submit (client, "sleep", g_variant_new ("(d)", 0.2), deps, 1, &error);
+      if (f == NULL)
+        die ("submit", error);
+      g_ptr_array_add (futures, f);
+    }
+  if (!dmpi_client_wait (client, (DmpiFuture *const *) futures->pdata, futures->len, 60, &error))
+    die ("wait", error);
+  g_autoptr(GHashTable) ranks = g_hash_table_new (NULL, NULL);
+  g_autoptr(GString) where = g_string_new ("");
+  for (guint i = 0; i < futures->len; i++)
+    {
+      DmpiFuture *f = g_ptr_array_index (futures, i);
+      CHECK (dmpi_future_get_status (f) == DMPI_FUTURE_FINISHED, "task %u finished", i);
+      g_hash_table_add (ranks, GINT_TO_POINTER (dmpi_future_get_worker (f)));
+      g_string_append_printf (where, " %d", dmpi_future_get_worker (f));
+    }
+  /* Where they ran is for t/cluster/stealing.sh to judge, with stealing
+   * on and off. */
+  printf ("ran on %u workers:%s\n", g_hash_table_size (ranks), where->str);
+}
+
 /* Load the faults module and run a task that crashes its worker. */
 static void
 mode_crash (DmpiClient *client, const char *path)
@@ -303,8 +415,10 @@ mode_spill (DmpiClient *client)
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func ((GDestroyNotify) dmpi_future_unref);
 
-  for (int i = 0; i < 20; i++)
-    g_ptr_array_add (futures, dmpi_client_submit (client, "bytes", g_variant_new ("(t)", (guint64) 500000 + i), NULL, 0, &error));
+  /* 480 MB of results: more than 60% of the 600 MiB limit the test sets,
+   * with room under it for the worker itself (under AddressSanitizer too). */
+  for (int i = 0; i < 40; i++)
+    g_ptr_array_add (futures, dmpi_client_submit (client, "bytes", g_variant_new ("(t)", (guint64) 12000000 + i), NULL, 0, &error));
   g_autoptr(GPtrArray) values = dmpi_client_gather (client, (DmpiFuture *const *) futures->pdata, futures->len, &error);
   if (values == NULL)
     die ("gather", error);
@@ -312,7 +426,7 @@ mode_spill (DmpiClient *client)
     {
       gsize n;
       const guint8 *bytes = g_variant_get_fixed_array (g_ptr_array_index (values, i), &n, 1);
-      gboolean intact = n == 500000 + i;
+      gboolean intact = n == 12000000 + i;
       for (gsize j = 0; intact && j < n; j += 997)
         intact = bytes[j] == (guint8) (j * 131u + 7u);
       CHECK (intact, "result %u intact after spilling", i);
@@ -349,6 +463,12 @@ main (int argc, char **argv)
     mode_api (client, argv[2], argv[4]);
   else if (strcmp (mode, "stall") == 0 && argc > 2)
     mode_stall (client, argv[2]);
+  else if (strcmp (mode, "steal") == 0)
+    mode_steal (client);
+  else if (strcmp (mode, "pause") == 0 && argc > 2)
+    mode_pause (client, argv[2]);
+  else if (strcmp (mode, "memory") == 0 && argc > 4)
+    mode_memory (client, argv[2], argv[4]);
   else if (strcmp (mode, "crash") == 0 && argc > 2)
     mode_crash (client, argv[2]);
   else if (strcmp (mode, "exit") == 0 && argc > 2)

@@ -10,13 +10,49 @@
 #include "batch.h"
 
 #include <stdint.h>
+#include <string.h>
 
-/* protocol.c's sender calls the transport; the harness never sends. */
+/* protocol.c's senders call the transport; the harness never sends. */
 void
 dmpi_transport_send (DmpiTransport *transport, int dest_rank, guint32 kind, GBytes *payload)
 {
   (void) transport; (void) dest_rank; (void) kind; (void) payload;
   g_assert_not_reached ();
+}
+
+void
+dmpi_transport_send_parts (DmpiTransport *transport, int dest_rank, guint32 kind,
+                           GBytes *const *parts, guint n_parts)
+{
+  (void) transport; (void) dest_rank; (void) kind; (void) parts; (void) n_parts;
+  g_assert_not_reached ();
+}
+
+/* A data message that decodes is in normal form, so the sender's own
+ * encoder, fed what was read from it, must give back the very same bytes. */
+static void
+check_data_encoder (GVariant *message, GBytes *payload)
+{
+  guint64 id;
+  gboolean found;
+  g_autoptr(GVariant) value = NULL;
+  const char *text;
+
+  g_variant_get (message, "(tbv&s)", &id, &found, &value, &text);
+  if (!found && !g_variant_is_of_type (value, G_VARIANT_TYPE_UNIT))
+    return;   /* not a message the sender makes */
+  g_autoptr(GPtrArray) parts = dmpi_msg_data_parts (id, found ? value : NULL, text);
+  g_autoptr(GByteArray) joined = g_byte_array_new ();
+  for (guint i = 0; i < parts->len; i++)
+    {
+      gsize len;
+      const guint8 *data = g_bytes_get_data (parts->pdata[i], &len);
+      g_byte_array_append (joined, data, (guint) len);
+    }
+  gsize len;
+  const guint8 *data = g_bytes_get_data (payload, &len);
+  if (joined->len != len || (len > 0 && memcmp (joined->data, data, len) != 0))
+    g_error ("dmpi_msg_data_parts() does not give back a %" G_GSIZE_FORMAT "-byte data message", len);
 }
 
 static void
@@ -108,6 +144,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     case DMPI_MSG_REPORT:
     case DMPI_MSG_FINISHED:
       read_result_batch (message);
+      break;
+    case DMPI_MSG_DATA:
+      check_data_encoder (message, payload);
+      g_free (g_variant_print (message, TRUE));
       break;
     default:
       g_free (g_variant_print (message, TRUE));
