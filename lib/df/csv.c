@@ -2,7 +2,7 @@
  * into preallocated columns (no per-field copies, no per-row allocations);
  * only quoted fields and unusual numbers take a slower path through a
  * scratch buffer. Input is streamed in chunks of whole lines, so a block
- * costs its columns plus one chunk of memory. */
+ * costs its columns plus one chunk of memory, or less for a small block. */
 #include "config.h"
 
 #include "df/csv.h"
@@ -122,9 +122,8 @@ scan_digits (const char *p, guint64 *m, gboolean padded)
  * digits, as mantissa * 10^exp10. Returns the end, or NULL for anything else
  * (the caller then uses g_ascii_strtod). The mantissa wraps on more than 19
  * digits, which the digit count then rejects. */
-static inline G_GNUC_UNUSED __attribute__ ((always_inline)) const char *
-scan_decimal_impl (const char *p, guint64 *mant, int *exp10_out, gboolean *neg,
-                   gboolean padded)
+static inline __attribute__ ((always_inline)) const char *
+scan_decimal (const char *p, guint64 *mant, int *exp10_out, gboolean *neg, gboolean padded)
 {
   *neg = FALSE;
   if (*p == '-')
@@ -179,12 +178,6 @@ scan_decimal_impl (const char *p, guint64 *mant, int *exp10_out, gboolean *neg,
   return p;
 }
 
-static inline const char *
-scan_decimal (const char *p, guint64 *mant, int *exp10_out, gboolean *neg)
-{
-  return scan_decimal_impl (p, mant, exp10_out, neg, FALSE);
-}
-
 /* With a mantissa up to 2^53 and a power of ten up to 22 the quotient or
  * product is correctly rounded: one exact operation (Clinger's fast path).
  * Larger mantissas go through long double (64-bit mantissa, exact powers up
@@ -231,39 +224,22 @@ decimal_to_float (guint64 m, int exp10, gboolean neg, gfloat *out)
   return TRUE;
 }
 
-static inline const char *
-scan_double_fast (const char *p, double *out)
+/* A number at p into *out_f (a float32) when out_f is not NULL, else into
+ * *out_d; padded as for scan_digits. Returns the end, or NULL when the
+ * caller must take the slow path. Every caller passes constants for padded
+ * and out_f's NULL-ness, and forced inlining folds them away: each call
+ * site gets its own specialised scanner (this is the parser's hot path). */
+static inline __attribute__ ((always_inline)) const char *
+scan_real (const char *p, gboolean padded, double *out_d, gfloat *out_f)
 {
   guint64 m;
   int e;
   gboolean neg;
-  p = scan_decimal (p, &m, &e, &neg);
-  if (p == NULL || !decimal_to_double (m, e, neg, out))
+  p = scan_decimal (p, &m, &e, &neg, padded);
+  if (p == NULL)
     return NULL;
-  return p;
-}
-
-static inline const char *
-scan_float_fast (const char *p, gfloat *out)
-{
-  guint64 m;
-  int e;
-  gboolean neg;
-  p = scan_decimal (p, &m, &e, &neg);
-  if (p == NULL || !decimal_to_float (m, e, neg, out))
-    return NULL;
-  return p;
-}
-
-/* The same inside the parser's padded buffer. */
-static inline const char *
-scan_float_padded (const char *p, gfloat *out)
-{
-  guint64 m;
-  int e;
-  gboolean neg;
-  p = scan_decimal_impl (p, &m, &e, &neg, TRUE);
-  if (p == NULL || !decimal_to_float (m, e, neg, out))
+  if (out_f != NULL ? !decimal_to_float (m, e, neg, out_f)
+                    : !decimal_to_double (m, e, neg, out_d))
     return NULL;
   return p;
 }
@@ -366,7 +342,8 @@ typedef struct {
   guint       n_cols;
   gsize       n_rows, capacity, max_rows;
   gsize       rows_read;     /* rows parsed, kept or not */
-  guint64     size_hint;     /* bytes to parse, if known: sizes the columns */
+  guint64     size_hint;     /* bytes to parse, if known: sizes the columns
+                              * and the read buffer */
   Range      *ranges;        /* a row is kept when it passes all of them */
   guint       n_ranges;
   guint64     lines;         /* newlines consumed so far */
@@ -512,9 +489,9 @@ convert_value (const Field *fd, gsize row, const char *p, const char *field_end)
         double d = 0;
         gfloat f = 0;
         if (fd->kind == DMPI_COL_FLOAT32)
-          e = scan_float_fast (p, &f);
+          e = scan_real (p, FALSE, NULL, &f);
         else
-          e = scan_double_fast (p, &d);
+          e = scan_real (p, FALSE, &d, NULL);
         if (e != field_end)
           {
             /* Unusual forms: long mantissas, huge exponents, inf, nan. */
@@ -706,7 +683,7 @@ parse_region (Parser *P, const char *buf, gsize len, gboolean final, gsize *cons
               switch (fd->kind)
                 {
                 case DMPI_COL_FLOAT32:
-                  e = scan_float_padded (p, &fv);
+                  e = scan_real (p, TRUE, NULL, &fv);
                   if (G_LIKELY (e != NULL && at_field_end (e)))
                     DMPI_COLUMN_FLOAT32 (c)[row] = fv, ok = TRUE;
                   break;
@@ -1025,11 +1002,18 @@ parser_free_columns (Parser *P)
     g_clear_pointer (&P->cols[i], dmpi_column_free);
 }
 
-/* Feeds a source through the parser in chunks of whole lines. */
+/* Feeds a source through the parser in chunks of whole lines. The buffer
+ * holds the whole source when its size is known and small (a plain block
+ * already runs to the end of its last line: see read_plain), else one
+ * chunk; it grows only for a line longer than itself. */
 static gboolean
 parse_stream (Parser *P, ReadFunc read, gpointer source, GError **error)
 {
-  gsize cap = CHUNK_SIZE, have = 0;
+  /* + 1: a source read whole leaves room, so the read that reports its end
+   * comes before the buffer would grow. */
+  gsize cap = P->size_hint > 0 ? (gsize) MIN (P->size_hint + 1, (guint64) CHUNK_SIZE)
+                               : CHUNK_SIZE;
+  gsize have = 0;
   /* + 1: room for a final '\n'; + PAD: the number scanner's 8-byte loads
    * (zeroed, so that they read defined bytes). */
   g_autofree char *buf = g_malloc0 (cap + 1 + PAD);

@@ -587,6 +587,73 @@ test_decimals (Fixture *f, gconstpointer data)
   g_rand_free (rand);
 }
 
+/* The read buffer is sized to the block: every block size gives the same
+ * rows, with lines much longer than a small block, numbers that end right
+ * at the end of the file (the scanner reads 8 bytes at a time past them),
+ * no final newline, and a line longer than the largest buffer (8 MB). */
+static void
+test_block_buffer (Fixture *f, gconstpointer data)
+{
+  static const DmpiCsvColumn cols[] = {
+    { "s", NULL, NULL, DMPI_COL_STRING },
+    { "v", NULL, NULL, DMPI_COL_FLOAT32 },
+    { "w", NULL, NULL, DMPI_COL_FLOAT64 },
+  };
+  for (int variant = 0; variant < 3; variant++)
+    {
+      /* 0: final newline; 1: none; 2: a 9 MB line in the middle. */
+      const guint n_rows = 300;
+      g_autoptr(GString) content = g_string_new ("s,v,w\n");
+      g_autoptr(GArray) lens = g_array_new (FALSE, FALSE, sizeof (gsize));
+      for (guint i = 0; i < n_rows; i++)
+        {
+          gsize len = i % 10 == 3 ? 20000 : i % 7;
+          if (variant == 2 && i == n_rows / 2)
+            len = 9 << 20;
+          g_array_append_val (lens, len);
+          for (gsize k = 0; k < len; k++)
+            g_string_append_c (content, (char) ('a' + (i + k) % 26));
+          g_string_append_printf (content, ",%u2345678.5,-%u2345678.25", i % 10, i % 9 + 1);
+          if (variant != 1 || i + 1 < n_rows)
+            g_string_append_c (content, '\n');
+        }
+      g_autofree char *path = write_file (f, "long.csv", content->str, (gssize) content->len);
+      const guint64 small[] = { 1000, 4096, 65536, content->len, 0 };
+      const guint64 big[] = { 1 << 20, 0 };
+      const guint64 *sizes = variant == 2 ? big : small;
+      gsize n_sizes = variant == 2 ? G_N_ELEMENTS (big) : G_N_ELEMENTS (small);
+      for (gsize k = 0; k < n_sizes; k++)
+        {
+          g_autoptr(GError) error = NULL;
+          g_autoptr(GArray) blocks = dmpi_csv_list_blocks (path, sizes[k], &error);
+          g_assert_no_error (error);
+          guint row = 0;
+          for (guint b = 0; b < blocks->len; b++)
+            {
+              DmpiCsvBlock *blk = &g_array_index (blocks, DmpiCsvBlock, b);
+              g_autoptr(DmpiTable) t = dmpi_csv_read (path, blk->offset, blk->length, cols, 3,
+                                                      &error);
+              g_assert_no_error (error);
+              for (gsize r = 0; r < t->n_rows; r++, row++)
+                {
+                  gsize len;
+                  const char *sv = dmpi_column_get_string (dmpi_table_column (t, 0), r, &len);
+                  g_assert_cmpuint (row, <, n_rows);
+                  g_assert_cmpuint (len, ==, g_array_index (lens, gsize, row));
+                  g_assert_true (len == 0 || (sv[0] == (char) ('a' + row % 26) &&
+                                              sv[len - 1] == (char) ('a' + (row + len - 1) % 26)));
+                  g_assert_cmpfloat (DMPI_COLUMN_FLOAT32 (dmpi_table_column (t, 1))[r], ==,
+                                     (gfloat) (row % 10 * 1e7 + 2345678.5));
+                  g_assert_cmpfloat (DMPI_COLUMN_FLOAT64 (dmpi_table_column (t, 2))[r], ==,
+                                     -((row % 9 + 1) * 1e7 + 2345678.25));
+                }
+            }
+          g_assert_cmpuint (row, ==, n_rows);
+        }
+      g_unlink (path);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -595,6 +662,7 @@ main (int argc, char **argv)
   ADD ("edge-cases", test_edge_cases);
   ADD ("compressed", test_compressed);
   ADD ("blocks", test_blocks);
+  ADD ("block-buffer", test_block_buffer);
   ADD ("missing-column", test_missing_column);
   ADD ("malformed", test_malformed);
   ADD ("truncated-gz", test_truncated_gz);

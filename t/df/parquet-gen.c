@@ -23,65 +23,24 @@
 #include <glib/gstdio.h>
 
 #include "df/parquet.h"
+#include "test-tables.h"
 
 #define N_ROWS 10000
-
-static DmpiColumn *
-col_new (const char *name, DmpiColType type, gsize n, gboolean nullable)
-{
-  DmpiColumn *c = g_new0 (DmpiColumn, 1);
-  c->name = g_strdup (name);
-  c->type = type;
-  c->n_rows = c->capacity = n;
-  if (type == DMPI_COL_STRING)
-    c->offsets = g_new0 (guint32, n + 1);
-  else
-    c->data = g_malloc0 (MAX (n, 1) * 8);
-  if (nullable)
-    c->valid = g_malloc0 (MAX (n, 1));
-  return c;
-}
-
-static void
-table_free (DmpiTable *t)
-{
-  for (guint i = 0; i < t->columns->len; i++)
-    {
-      DmpiColumn *c = g_ptr_array_index (t->columns, i);
-      g_free (c->name);
-      g_free (c->data);
-      g_free (c->valid);
-      g_free (c->offsets);
-      g_free (c->chars);
-      g_free (c);
-    }
-  g_ptr_array_unref (t->columns);
-  g_free (t);
-}
 
 static DmpiTable *
 make_table (gsize n, gboolean nulls)
 {
-  static const char *names[] = { "i32", "i64", "f32", "f64", "ts", "str", "dur" };
-  static const DmpiColType types[] = { DMPI_COL_INT32, DMPI_COL_INT64, DMPI_COL_FLOAT32,
-                                       DMPI_COL_FLOAT64, DMPI_COL_TIMESTAMP, DMPI_COL_STRING,
-                                       DMPI_COL_DURATION };
-  DmpiTable *t = g_new0 (DmpiTable, 1);
-  DmpiColumn *c[7];
+  DmpiColumn *c[DMPI_COL_N_TYPES];
+  DmpiTable *t = test_table_all_types (n, nulls, c);
   GString *chars = g_string_new (NULL);
-
-  t->columns = g_ptr_array_new ();
-  t->n_rows = n;
-  for (guint i = 0; i < 7; i++)
-    g_ptr_array_add (t->columns, c[i] = col_new (names[i], types[i], n, nulls));
 
   for (gsize r = 0; r < n; r++)
     {
-      ((gint32 *) c[0]->data)[r] = (gint32) r * 7 - 5000;
-      ((gint64 *) c[1]->data)[r] = (gint64) r * G_GINT64_CONSTANT (1000000000007) - 3;
-      ((float *) c[2]->data)[r] = (float) (r % 1000) * 0.25f - 50.0f;
-      ((double *) c[3]->data)[r] = (double) r / 8.0 - 0.125;
-      ((gint64 *) c[4]->data)[r] = r == 5 ? -1500
+      ((gint32 *) c[DMPI_COL_INT32]->data)[r] = (gint32) r * 7 - 5000;
+      ((gint64 *) c[DMPI_COL_INT64]->data)[r] = (gint64) r * G_GINT64_CONSTANT (1000000000007) - 3;
+      ((float *) c[DMPI_COL_FLOAT32]->data)[r] = (float) (r % 1000) * 0.25f - 50.0f;
+      ((double *) c[DMPI_COL_FLOAT64]->data)[r] = (double) r / 8.0 - 0.125;
+      ((gint64 *) c[DMPI_COL_TIMESTAMP]->data)[r] = r == 5 ? -1500
         : (G_GINT64_CONSTANT (1420070400) + 61 * (gint64) r) * 1000000000
           + (gint64) (r % 1000) * 1000 + (gint64) (r % 7);
       if (r % 17 != 0)
@@ -93,13 +52,13 @@ make_table (gsize n, gboolean nulls)
             for (int k = 0; k < 300; k++)
               g_string_append_c (chars, 'x');
         }
-      c[5]->offsets[r + 1] = (guint32) chars->len;
-      ((gint64 *) c[6]->data)[r] = (gint64) r * 1000000000 - 5000000000;
-      for (guint i = 0; nulls && i < 7; i++)
+      c[DMPI_COL_STRING]->offsets[r + 1] = (guint32) chars->len;
+      ((gint64 *) c[DMPI_COL_DURATION]->data)[r] = (gint64) r * 1000000000 - 5000000000;
+      for (guint i = 0; nulls && i < DMPI_COL_N_TYPES; i++)
         c[i]->valid[r] = !((r + i) % 5 == 2 || (r >= 3000 && r < 3100));
     }
-  c[5]->chars_len = chars->len;
-  c[5]->chars = g_string_free (chars, FALSE);
+  c[DMPI_COL_STRING]->chars_len = chars->len;
+  c[DMPI_COL_STRING]->chars = g_string_free (chars, FALSE);
   return t;
 }
 
@@ -142,14 +101,12 @@ make_job_table (gsize n)
     { "dropoff_latitude_r", DMPI_COL_FLOAT32 }, { "dropoff_longitude_r", DMPI_COL_FLOAT32 },
     { "h_distance", DMPI_COL_FLOAT32 }, { "is_weekend", DMPI_COL_INT32 },
   };
-  DmpiTable *t = g_new0 (DmpiTable, 1);
+  DmpiTable *t = test_table_new (n);
   GRand *rand = g_rand_new_with_seed (2015);
 
-  t->columns = g_ptr_array_new ();
-  t->n_rows = n;
   for (guint c = 0; c < G_N_ELEMENTS (cols); c++)
     {
-      DmpiColumn *col = col_new (cols[c].name, cols[c].type, n, FALSE);
+      DmpiColumn *col = test_column_new (cols[c].name, cols[c].type, n, FALSE);
       g_ptr_array_add (t->columns, col);
       gint64 ts = G_GINT64_CONSTANT (1420070400);
       for (gsize r = 0; r < n; r++)
@@ -191,7 +148,7 @@ bench (gsize n, const char *dir)
   gint64 t0 = g_get_monotonic_time ();
   gboolean ok = dmpi_parquet_write_file (t, path, &opts, &error);
   gint64 t1 = g_get_monotonic_time ();
-  table_free (t);
+  test_table_free (t);
   if (!ok)
     {
       fprintf (stderr, "parquet-gen: %s\n", error->message);
@@ -228,8 +185,8 @@ main (int argc, char **argv)
     && write_one (dir, "opt-none.parquet", opt, DMPI_PARQUET_CODEC_UNCOMPRESSED, DMPI_PARQUET_TIMESTAMP_MICROS)
     && write_one (dir, "opt-nanos.parquet", opt, DMPI_PARQUET_CODEC_SNAPPY, DMPI_PARQUET_TIMESTAMP_NANOS)
     && write_one (dir, "all-null.parquet", all_null, DMPI_PARQUET_CODEC_SNAPPY, DMPI_PARQUET_TIMESTAMP_MICROS);
-  table_free (req);
-  table_free (opt);
-  table_free (all_null);
+  test_table_free (req);
+  test_table_free (opt);
+  test_table_free (all_null);
   return ok ? 0 : 1;
 }

@@ -14,88 +14,37 @@
 
 #include "df/csv-writer.h"
 #include "df/parquet.h"
-
-/* ---- Tables filled directly (independent of table.c) --------------------- */
-
-static DmpiColumn *
-col_new (const char *name, DmpiColType type, gsize n, gboolean nullable)
-{
-  DmpiColumn *c = g_new0 (DmpiColumn, 1);
-  gsize width = type == DMPI_COL_INT32 || type == DMPI_COL_FLOAT32 ? 4 : 8;
-  c->name = g_strdup (name);
-  c->type = type;
-  c->n_rows = c->capacity = n;
-  if (type == DMPI_COL_STRING)
-    c->offsets = g_new0 (guint32, n + 1);
-  else
-    c->data = g_malloc0 (MAX (n, 1) * width);
-  if (nullable)
-    c->valid = g_malloc0 (MAX (n, 1));
-  return c;
-}
-
-static void
-table_free (DmpiTable *t)
-{
-  for (guint i = 0; i < t->columns->len; i++)
-    {
-      DmpiColumn *c = g_ptr_array_index (t->columns, i);
-      g_free (c->name);
-      g_free (c->data);
-      g_free (c->valid);
-      g_free (c->offsets);
-      g_free (c->chars);
-      g_free (c);
-    }
-  g_ptr_array_unref (t->columns);
-  g_free (t);
-}
+#include "test-tables.h"
 
 /* All seven column types; with @nulls, every column is OPTIONAL and misses
  * some values (every 7th row, and a run of 40 rows). */
 static DmpiTable *
 make_table (gsize n, gboolean nulls)
 {
-  DmpiTable *t = g_new0 (DmpiTable, 1);
-  t->columns = g_ptr_array_new ();
-  t->n_rows = n;
-  DmpiColumn *i32 = col_new ("i32", DMPI_COL_INT32, n, nulls);
-  DmpiColumn *i64 = col_new ("i64", DMPI_COL_INT64, n, nulls);
-  DmpiColumn *f32 = col_new ("f32", DMPI_COL_FLOAT32, n, nulls);
-  DmpiColumn *f64 = col_new ("f64", DMPI_COL_FLOAT64, n, nulls);
-  DmpiColumn *ts = col_new ("ts", DMPI_COL_TIMESTAMP, n, nulls);
-  DmpiColumn *str = col_new ("str", DMPI_COL_STRING, n, nulls);
-  DmpiColumn *dur = col_new ("dur", DMPI_COL_DURATION, n, nulls);
+  DmpiColumn *c[DMPI_COL_N_TYPES];
+  DmpiTable *t = test_table_all_types (n, nulls, c);
+  DmpiColumn *str = c[DMPI_COL_STRING];
   GString *chars = g_string_new (NULL);
 
   for (gsize r = 0; r < n; r++)
     {
-      ((gint32 *) i32->data)[r] = (gint32) r - 500;
-      ((gint64 *) i64->data)[r] = (gint64) r * G_GINT64_CONSTANT (1000000007);
-      ((float *) f32->data)[r] = (float) r * 0.25f;
-      ((double *) f64->data)[r] = (double) r / 3.0;
-      ((gint64 *) ts->data)[r] = G_GINT64_CONSTANT (1420070400000000000) + (gint64) r * 1000000000;
-      ((gint64 *) dur->data)[r] = (gint64) r * 1500000000 - 1000000000;
+      ((gint32 *) c[DMPI_COL_INT32]->data)[r] = (gint32) r - 500;
+      ((gint64 *) c[DMPI_COL_INT64]->data)[r] = (gint64) r * G_GINT64_CONSTANT (1000000007);
+      ((float *) c[DMPI_COL_FLOAT32]->data)[r] = (float) r * 0.25f;
+      ((double *) c[DMPI_COL_FLOAT64]->data)[r] = (double) r / 3.0;
+      ((gint64 *) c[DMPI_COL_TIMESTAMP]->data)[r] =
+        G_GINT64_CONSTANT (1420070400000000000) + (gint64) r * 1000000000;
+      ((gint64 *) c[DMPI_COL_DURATION]->data)[r] = (gint64) r * 1500000000 - 1000000000;
       g_string_append_printf (chars, "s%" G_GSIZE_FORMAT, r % 13);
       str->offsets[r + 1] = (guint32) chars->len;
       gboolean present = !(r % 7 == 3 || (r >= 100 && r < 140));
-      for (guint c = 0; nulls && c < 7; c++)
-        ((DmpiColumn *[]) { i32, i64, f32, f64, ts, str, dur })[c]->valid[r] = present;
+      for (guint i = 0; nulls && i < DMPI_COL_N_TYPES; i++)
+        c[i]->valid[r] = present;
     }
   str->chars_len = chars->len;
   str->chars = g_string_free (chars, FALSE);
-  g_ptr_array_add (t->columns, i32);
-  g_ptr_array_add (t->columns, i64);
-  g_ptr_array_add (t->columns, f32);
-  g_ptr_array_add (t->columns, f64);
-  g_ptr_array_add (t->columns, ts);
-  g_ptr_array_add (t->columns, str);
-  g_ptr_array_add (t->columns, dur);
   return t;
 }
-
-typedef DmpiTable TestTable;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestTable, table_free)
 
 /* ---- A Thrift compact reader, just enough to walk the footer ---------- */
 

@@ -4,15 +4,17 @@ check_PROGRAMS += t/df/snappy t/df/parquet t/df/parquet-gen
 TESTS += t/df/snappy t/df/parquet t/df/parquet-readback.sh
 dist_check_SCRIPTS += t/df/parquet-readback.sh
 EXTRA_DIST += t/df/parquet-readback.mjs
+# Hand-built tables, shared by the writers' tests.
+DMPI_DF_TEST_TABLES = t/df/test-tables.c t/df/test-tables.h
 
 t_df_snappy_SOURCES = t/df/snappy.c
 t_df_snappy_CFLAGS = $(AM_CFLAGS) -DDMPI_COMPILATION
 t_df_snappy_LDADD = lib/df/libdmpi-df.la $(GLIB_LIBS)
 
-t_df_parquet_SOURCES = t/df/parquet.c
+t_df_parquet_SOURCES = t/df/parquet.c $(DMPI_DF_TEST_TABLES)
 t_df_parquet_CFLAGS = $(AM_CFLAGS) -DDMPI_COMPILATION
 t_df_parquet_LDADD = lib/df/libdmpi-df.la $(GLIB_LIBS)
 
-t_df_parquet_gen_SOURCES = t/df/parquet-gen.c
+t_df_parquet_gen_SOURCES = t/df/parquet-gen.c $(DMPI_DF_TEST_TABLES)
 t_df_parquet_gen_CFLAGS = $(AM_CFLAGS) -DDMPI_COMPILATION
 t_df_parquet_gen_LDADD = lib/df/libdmpi-df.la $(GLIB_LIBS)
