@@ -38,6 +38,12 @@ struct _DmpiFuture {
   gboolean fetching;
 };
 
+/* Workers that took a scattered value so far (several when broadcast). */
+typedef struct {
+  guint64 nbytes;
+  guint count;
+} ScatterAck;
+
 struct _DmpiClient {
   gint ref_count;
   GMainContext *context;
@@ -51,7 +57,7 @@ struct _DmpiClient {
   guint64 next_request;
   DmpiTaskBatchBuilder *submit;
   GArray *release;             /* ids to release */
-  GHashTable *scatter_acks;    /* id → nbytes (pointer to guint64) */
+  GHashTable *scatter_acks;    /* id → ScatterAck* */
   guint64 module_request;
   gboolean module_done;
   gboolean module_ok;
@@ -183,10 +189,16 @@ on_message (DmpiTransport *transport, int src, guint32 kind, GBytes *payload, gp
         g_variant_iter_init (&iter, msg);
         while (g_variant_iter_next (&iter, "(tt)", &id, &nbytes))
           {
-            guint64 *key = g_new (guint64, 1), *value = g_new (guint64, 1);
-            *key = id;
-            *value = nbytes;
-            g_hash_table_replace (c->scatter_acks, key, value);
+            ScatterAck *ack = g_hash_table_lookup (c->scatter_acks, &id);
+            if (ack == NULL)
+              {
+                guint64 *key = g_new (guint64, 1);
+                *key = id;
+                ack = g_new0 (ScatterAck, 1);
+                g_hash_table_insert (c->scatter_acks, key, ack);
+              }
+            ack->nbytes = nbytes;
+            ack->count++;
           }
         break;
       }
@@ -864,61 +876,130 @@ dmpi_client_gather_one (DmpiClient *client, DmpiFuture *future, GError **error)
 
 typedef struct {
   GPtrArray *futures;
+  guint copies;        /* acks each needs: 1, or the workers when broadcast */
 } ScatterSet;
 
 static gboolean
 all_acked (DmpiClient *c, gpointer data)
 {
-  GPtrArray *futures = data;
-  for (guint i = 0; i < futures->len; i++)
-    if (!g_hash_table_contains (c->scatter_acks, &((DmpiFuture *) g_ptr_array_index (futures, i))->id))
-      return FALSE;
+  ScatterSet *set = data;
+  for (guint i = 0; i < set->futures->len; i++)
+    {
+      ScatterAck *ack = g_hash_table_lookup (c->scatter_acks, &((DmpiFuture *) g_ptr_array_index (set->futures, i))->id);
+      if (ack == NULL || ack->count < set->copies)
+        return FALSE;
+    }
   return TRUE;
+}
+
+/* The workers to scatter to: @options' list, checked, or all. */
+static GArray *
+scatter_targets (DmpiClient *client, const DmpiScatterOptions *options, GError **error)
+{
+  GArray *ranks = g_array_new (FALSE, FALSE, sizeof (int));
+
+  for (guint w = 0; w < client->workers->len; w++)
+    {
+      int rank = g_array_index (client->workers, WorkerInfo, w).rank;
+      gboolean chosen = options == NULL || options->n_workers == 0;
+      for (gsize i = 0; !chosen && i < options->n_workers; i++)
+        chosen = options->workers[i] == rank;
+      if (chosen)
+        g_array_append_val (ranks, rank);
+    }
+  for (gsize i = 0; options != NULL && i < options->n_workers; i++)
+    {
+      gboolean known = FALSE;
+      for (guint w = 0; !known && w < client->workers->len; w++)
+        known = g_array_index (client->workers, WorkerInfo, w).rank == options->workers[i];
+      if (!known)
+        {
+          g_set_error (error, DMPI_ERROR, DMPI_ERROR_FAILED,
+                       "cannot scatter to rank %d: it is not a worker of this cluster (workers are ranks 2 and up "
+                       "that have joined)", options->workers[i]);
+          g_array_unref (ranks);
+          return NULL;
+        }
+    }
+  return ranks;
 }
 
 GPtrArray *
 dmpi_client_scatter (DmpiClient *client, GVariant *const *values, gsize n_values, GError **error)
 {
+  return dmpi_client_scatter_full (client, values, n_values, NULL, error);
+}
+
+/* Floating references are taken over even when the scatter fails. */
+static GPtrArray *
+drop_values (GVariant *const *values, gsize n_values)
+{
+  for (gsize i = 0; i < n_values; i++)
+    g_variant_unref (g_variant_ref_sink (values[i]));
+  return NULL;
+}
+
+GPtrArray *
+dmpi_client_scatter_full (DmpiClient *client, GVariant *const *values, gsize n_values,
+                          const DmpiScatterOptions *options, GError **error)
+{
   if (!dmpi_client_flush (client, error))
-    return NULL;
+    return drop_values (values, n_values);
   if (client->workers->len == 0)
     {
       g_set_error_literal (error, DMPI_ERROR, DMPI_ERROR_FAILED,
                            "no worker has joined yet: call dmpi_client_wait_for_workers() first");
-      return NULL;
+      return drop_values (values, n_values);
     }
-  guint n_workers = client->workers->len;
+  g_autoptr(GArray) targets = scatter_targets (client, options, error);
+  if (targets == NULL)
+    return drop_values (values, n_values);
+  gboolean broadcast = options != NULL && options->broadcast;
+  guint n_targets = targets->len;
   g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func ((GDestroyNotify) dmpi_future_unref);
-  g_autofree GVariantBuilder **batches = g_new0 (GVariantBuilder *, n_workers);
+  g_autofree GVariantBuilder **batches = g_new0 (GVariantBuilder *, n_targets);
   for (gsize i = 0; i < n_values; i++)
     {
       g_autoptr(GVariant) value = g_variant_ref_sink (values[i]);
-      guint w = (guint) (i % n_workers);
       DmpiFuture *f = future_new (client, NULL, "scatter");
-      f->holder = g_array_index (client->workers, WorkerInfo, w).rank;
+      /* Round robin; a broadcast value goes to every target, and its
+       * future names the first as the holder. */
+      guint first = broadcast ? 0 : (guint) (i % n_targets);
+      guint last = broadcast ? n_targets - 1 : first;
+      f->holder = g_array_index (targets, int, first);
       g_ptr_array_add (futures, f);
-      if (batches[w] == NULL)
-        batches[w] = g_variant_builder_new (G_VARIANT_TYPE ("a(tsv)"));
-      g_variant_builder_add (batches[w], "(tsv)", f->id, f->key, value);
+      for (guint w = first; w <= last; w++)
+        {
+          if (batches[w] == NULL)
+            batches[w] = g_variant_builder_new (G_VARIANT_TYPE ("a(tsv)"));
+          g_variant_builder_add (batches[w], "(tsv)", f->id, f->key, value);
+        }
     }
-  for (guint w = 0; w < n_workers; w++)
+  for (guint w = 0; w < n_targets; w++)
     if (batches[w] != NULL)
       {
-        dmpi_msg_send (client->transport, g_array_index (client->workers, WorkerInfo, w).rank, DMPI_MSG_SCATTER,
+        dmpi_msg_send (client->transport, g_array_index (targets, int, w), DMPI_MSG_SCATTER,
                        g_variant_builder_end (batches[w]));
         g_variant_builder_unref (batches[w]);
       }
-  if (!iterate_until (client, all_acked, futures, -1, "workers to take scattered data", error))
+  ScatterSet set = { futures, broadcast ? n_targets : 1 };
+  if (!iterate_until (client, all_acked, &set, -1, "workers to take scattered data", error))
     return NULL;
+  /* The scheduler learns every holder: a task needing a broadcast value
+   * finds it on whichever worker it runs. */
   GVariantBuilder update;
   g_variant_builder_init (&update, G_VARIANT_TYPE ("a(tstu)"));
   for (guint i = 0; i < futures->len; i++)
     {
       DmpiFuture *f = g_ptr_array_index (futures, i);
-      guint64 *nbytes = g_hash_table_lookup (client->scatter_acks, &f->id);
-      f->nbytes = *nbytes;
+      ScatterAck *ack = g_hash_table_lookup (client->scatter_acks, &f->id);
+      f->nbytes = ack->nbytes;
       f->status = DMPI_FUTURE_FINISHED;
-      g_variant_builder_add (&update, "(tstu)", f->id, f->key, f->nbytes, (guint32) f->holder);
+      if (broadcast)
+        for (guint w = 0; w < n_targets; w++)
+          g_variant_builder_add (&update, "(tstu)", f->id, f->key, f->nbytes, (guint32) g_array_index (targets, int, w));
+      else
+        g_variant_builder_add (&update, "(tstu)", f->id, f->key, f->nbytes, (guint32) f->holder);
       g_hash_table_remove (client->scatter_acks, &f->id);
     }
   dmpi_msg_send (client->transport, SCHEDULER_RANK, DMPI_MSG_UPDATE_DATA, g_variant_builder_end (&update));

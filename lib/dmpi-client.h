@@ -58,6 +58,21 @@ typedef struct {
   gsize       n_workers;
 } DmpiSubmitOptions;
 
+/**
+ * DmpiScatterOptions:
+ * @workers: the ranks of the workers to place the values on (%NULL: all)
+ * @n_workers: the length of @workers
+ * @broadcast: put every value on every one of those workers, rather than
+ *   each value on one of them in turn
+ *
+ * Options of dmpi_client_scatter_full(). Zero-initialise it and set what you need.
+ */
+typedef struct {
+  const int  *workers;
+  gsize       n_workers;
+  gboolean    broadcast;
+} DmpiScatterOptions;
+
 typedef enum {
   DMPI_WAIT_ALL_COMPLETED,
   DMPI_WAIT_FIRST_COMPLETED,
@@ -113,6 +128,8 @@ GPtrArray  *dmpi_client_gather            (DmpiClient *client, DmpiFuture *const
                                            GError **error);
 GPtrArray  *dmpi_client_scatter           (DmpiClient *client, GVariant *const *values, gsize n_values,
                                            GError **error);
+GPtrArray  *dmpi_client_scatter_full      (DmpiClient *client, GVariant *const *values, gsize n_values,
+                                           const DmpiScatterOptions *options, GError **error);
 
 gboolean    dmpi_client_shutdown          (DmpiClient *client, int exit_code, GError **error);
 

@@ -38,7 +38,7 @@ static const KindInfo kinds[DMPI_MSG_N_KINDS] = {
   [DMPI_MSG_CANCEL]        = { "cancel",        "at",            CONTROL_MAX },
   [DMPI_MSG_KEEP]          = { "keep",          "at",            CONTROL_MAX },
   [DMPI_MSG_STEAL]         = { "steal",         "at",            CONTROL_MAX },
-  [DMPI_MSG_GIVE_BACK]     = { "give-back",     "at",            CONTROL_MAX },
+  [DMPI_MSG_GIVE_BACK]     = { "give-back",     "(atat)",        CONTROL_MAX },
   [DMPI_MSG_PAUSE]         = { "pause",         "(bbs)",         65536 },
 };
 

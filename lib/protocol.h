@@ -58,7 +58,7 @@ typedef enum {
   DMPI_MSG_CANCEL,         /* client → scheduler:        at       ids to cancel */
   DMPI_MSG_KEEP,           /* client → scheduler:        at       ids to run even when released (fire and forget) */
   DMPI_MSG_STEAL,          /* scheduler → worker:        at       ids to give back if not started */
-  DMPI_MSG_GIVE_BACK,      /* worker → scheduler:        at       ids it gave back, not started */
+  DMPI_MSG_GIVE_BACK,      /* worker → scheduler:        (atat)   ids it gave back (not started), ids it kept (started or done) */
   DMPI_MSG_PAUSE,          /* worker → scheduler:        (bbs)    paused (no new tasks), for good (a task was stopped for memory), why */
   DMPI_MSG_N_KINDS
 } DmpiMsgKind;

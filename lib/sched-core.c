@@ -47,9 +47,10 @@ struct _DmpiSched {
   guint       min_nthreads;      /* over live workers: bounds the search for room */
   guint64    *place_bytes;       /* place()'s scratch, index = rank, all 0 between calls */
   guint       place_bytes_len;
-  /* Stealing: the live workers in a binary max-heap by tasks not asked back
-   * per thread (see victims_before()); free threads over the workers in the
-   * load heap (those that may take tasks); STEALs not answered yet. */
+  /* Stealing: the live workers with tasks to spare in a binary max-heap by
+   * how many per thread, coarsely (see victim_level()); free threads over
+   * the workers in the load heap (those that may take tasks); STEALs not
+   * answered yet. */
   gboolean    stealing;
   DmpiSchedWorker **victims;
   guint       victims_len, victims_cap;
@@ -64,6 +65,8 @@ typedef struct {
   DmpiSchedWorker pub;
   guint           heap_pos;      /* index in sched->heap, or G_MAXUINT when not in it */
   guint           victim_pos;    /* index in sched->victims, or G_MAXUINT */
+  guint           victim_level;  /* its key there (victim_level()); 0 when not in it */
+  guint           victim_lo, victim_hi;  /* tasks not asked back that keep that level */
   guint           idle;          /* its free threads as counted in sched->idle_threads */
   /* Where steals are taken from: the ids of the newest tasks sent to it
    * (the least likely started), ring[] below ring_top, n_ring of them, the
@@ -74,6 +77,14 @@ typedef struct {
   guint           ring_top, n_ring;
   guint64        *extra;
   guint           n_extra, extra_cap;
+  /* balance() found its newest task not worth a steal: that stays so while
+   * its load does not change (load_stamp, bumped by every change) and the
+   * task's function's duration estimate stays below unworthy_below (the
+   * outcome only grows more likely with the duration). It is then not
+   * looked at again: a lookup per idle thread per event otherwise. */
+  guint           load_stamp, unworthy_stamp;
+  const DmpiSchedFunction *unworthy_fn;       /* NULL: nothing known */
+  double          unworthy_below;
   guint64         ring[SENT_RING];
 } WorkerEntry;
 
@@ -177,9 +188,15 @@ dmpi_task_state_name (DmpiTaskState state)
   return state < DMPI_TASK_N_STATES ? state_names[state] : "invalid";
 }
 
-static void
+/* Every state change comes through here: it keeps the counts by state and
+ * each holder's n_held (a task in memory with its holder set before).
+ * Inline: it is on every path of every task. */
+static inline void
 set_state (DmpiSched *sched, DmpiSchedTask *task, DmpiTaskState state)
 {
+  if ((task->state == DMPI_TASK_MEMORY || state == DMPI_TASK_MEMORY) && task->holder >= 0
+      && (guint) task->holder < sched->workers->len && sched->workers->pdata[task->holder] != NULL)
+    ((DmpiSchedWorker *) sched->workers->pdata[task->holder])->n_held += task->state == DMPI_TASK_MEMORY ? -1 : 1;
   sched->stats.n_by_state[task->state]--;
   sched->stats.n_by_state[state]++;
   task->fn->n_by_state[task->state]--;
@@ -602,15 +619,50 @@ heap_remove (DmpiSched *sched, DmpiSchedWorker *worker)
 
 /* ---- the heap of live workers by work they could give away ---- */
 
-/* @a has more tasks not asked back per thread than @b; ties to the lower
- * rank. */
+/* How much @worker has to spare: its tasks not asked back beyond one per
+ * thread, per thread, on a log scale in quarters of a thread (0: none, 1:
+ * under a quarter, 2: under three quarters, ...). Coarse on purpose: the
+ * heap moves a worker only when its level changes, not on every task sent
+ * or finished, and stealing from a worker within a factor of two of the
+ * busiest does as well as from the busiest. */
+static guint
+victim_level (const DmpiSchedWorker *worker)
+{
+  guint surplus = worker->n_processing - worker->n_stealing;
+
+  if (surplus <= worker->nthreads)
+    return 0;
+  return g_bit_storage (1 + (gulong) (surplus - worker->nthreads) * 4 / worker->nthreads);
+}
+
+/* The tasks not asked back, [*lo, *hi), for which @worker's level is @level
+ * (checked against victim_level() for every count up to 300 threads). */
+static void
+victim_bounds (const DmpiSchedWorker *worker, guint level, guint *lo, guint *hi)
+{
+  guint64 t = worker->nthreads;
+
+  if (level == 0)
+    {
+      *lo = 0;
+      *hi = (guint) MIN (t + 1, G_MAXUINT);
+      return;
+    }
+  /* Level k holds while (surplus - t) * 4 / t lies in [2^(k-1) - 1, 2^k - 1). */
+  guint64 m_lo = (G_GUINT64_CONSTANT (1) << (level - 1)) - 1, m_hi = (G_GUINT64_CONSTANT (1) << level) - 1;
+  guint64 l = level == 1 ? t + 1 : t + (m_lo * t + 3) / 4;
+  guint64 h = t + (m_hi * t + 3) / 4;
+  *lo = (guint) MIN (l, G_MAXUINT);
+  *hi = (guint) MIN (h, G_MAXUINT);
+}
+
+/* @a has more to spare than @b; ties to the lower rank. */
 static gboolean
 victim_before (const DmpiSchedWorker *a, const DmpiSchedWorker *b)
 {
-  guint64 sa = (guint64) (a->n_processing - a->n_stealing) * b->nthreads;
-  guint64 sb = (guint64) (b->n_processing - b->n_stealing) * a->nthreads;
+  guint la = ENTRY (a)->victim_level, lb = ENTRY (b)->victim_level;
 
-  return sa > sb || (sa == sb && a->rank < b->rank);
+  return la > lb || (la == lb && a->rank < b->rank);
 }
 
 static void
@@ -681,26 +733,76 @@ victims_remove (DmpiSched *sched, DmpiSchedWorker *worker)
   victims_down (sched, VICTIM_POS (last));
 }
 
-/* Every change of a live worker's n_processing, n_stealing or nthreads
- * must come through here, or the heaps go stale. The victims' heap is kept
- * only while stealing is on (dmpi_sched_set_stealing() rebuilds it). */
+/* Put @worker where its level says in the victims' heap: in it while it
+ * is alive, has tasks to spare and stealing is on. Called directly when
+ * its liveness, thread count or stealing changes; victims_update() checks
+ * its level's range first. */
 static void
-worker_load_changed (DmpiSched *sched, DmpiSchedWorker *worker)
+victims_relevel (DmpiSched *sched, DmpiSchedWorker *worker)
+{
+  WorkerEntry *e = ENTRY (worker);
+  guint level = 0;
+
+  if (sched->stealing && worker->alive)
+    {
+      level = victim_level (worker);
+      victim_bounds (worker, level, &e->victim_lo, &e->victim_hi);
+    }
+  else
+    {
+      e->victim_lo = 0;                 /* level 0 whatever its load */
+      e->victim_hi = G_MAXUINT;
+    }
+  if (level == e->victim_level)
+    return;
+  e->victim_level = level;
+  if (level == 0)
+    victims_remove (sched, worker);
+  else if (e->victim_pos == G_MAXUINT)
+    victims_insert (sched, worker);
+  else
+    {
+      victims_up (sched, e->victim_pos);
+      victims_down (sched, e->victim_pos);
+    }
+}
+
+/* The level stays while its tasks not asked back stay in range: two
+ * compares on every load change, the heap only when it moves. */
+static inline void
+victims_update (DmpiSched *sched, DmpiSchedWorker *worker)
+{
+  WorkerEntry *e = ENTRY (worker);
+  guint surplus = worker->n_processing - worker->n_stealing;
+
+  if (surplus < e->victim_lo || surplus >= e->victim_hi)
+    victims_relevel (sched, worker);
+}
+
+/* Every change of a live worker's n_processing, n_stealing or nthreads
+ * must come through here, or the heaps go stale. @delta: the change of
+ * n_processing if known (+1 or -1: the load heap moves one way), else 0. */
+static inline void
+worker_load_changed_by (DmpiSched *sched, DmpiSchedWorker *worker, int delta)
 {
   guint i = HEAP_POS (worker);
 
+  ENTRY (worker)->load_stamp++;
   if (i != G_MAXUINT)
     {
-      heap_up (sched, i);
-      heap_down (sched, HEAP_POS (worker));
+      if (delta <= 0)
+        heap_up (sched, i);
+      if (delta >= 0)
+        heap_down (sched, HEAP_POS (worker));
       count_idle (sched, worker);
     }
-  i = VICTIM_POS (worker);
-  if (i != G_MAXUINT)
-    {
-      victims_up (sched, i);
-      victims_down (sched, VICTIM_POS (worker));
-    }
+  victims_update (sched, worker);
+}
+
+static void
+worker_load_changed (DmpiSched *sched, DmpiSchedWorker *worker)
+{
+  worker_load_changed_by (sched, worker, 0);
 }
 
 static guint
@@ -769,7 +871,7 @@ still_sent (DmpiSched *sched, guint64 id, int rank)
   DmpiSchedTask *task = dmpi_sched_lookup (sched, id);
 
   return task != NULL && task->state == DMPI_TASK_PROCESSING && task->worker == rank && !task->stealing
-         ? task : NULL;
+         && !task->refused ? task : NULL;
 }
 
 static void
@@ -824,6 +926,7 @@ static void
 sent_forget (DmpiSchedWorker *worker)
 {
   ENTRY (worker)->n_ring = ENTRY (worker)->n_extra = 0;
+  ENTRY (worker)->unworthy_fn = NULL;
 }
 
 /* A worker has more tasks than its ring remembers (placement piled them
@@ -848,7 +951,7 @@ scan_sent (DmpiSched *sched)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       DmpiSchedTask *task = value;
-      if (task->state != DMPI_TASK_PROCESSING || task->stealing)
+      if (task->state != DMPI_TASK_PROCESSING || task->stealing || task->refused)
         continue;
       DmpiSchedWorker *worker = dmpi_sched_get_worker (sched, task->worker);
       if (worker == NULL)
@@ -869,8 +972,9 @@ send_to_worker (DmpiSched *sched, DmpiSchedTask *task, DmpiSchedWorker *worker)
 {
   set_state (sched, task, DMPI_TASK_PROCESSING);
   task->worker = worker->rank;
+  task->refused = FALSE;
   worker->n_processing++;
-  worker_load_changed (sched, worker);
+  worker_load_changed_by (sched, worker, +1);
   sent_append (worker, task->id);
   DmpiSchedAction action = {
     .kind = DMPI_ACTION_COMPUTE,
@@ -882,10 +986,15 @@ send_to_worker (DmpiSched *sched, DmpiSchedTask *task, DmpiSchedWorker *worker)
 }
 
 static double
+function_duration (DmpiSched *sched, const DmpiSchedFunction *fn)
+{
+  return fn->duration >= 0 ? fn->duration : sched->mean_duration >= 0 ? sched->mean_duration : DURATION_UNKNOWN;
+}
+
+static double
 task_duration (DmpiSched *sched, const DmpiSchedTask *task)
 {
-  return task->fn->duration >= 0 ? task->fn->duration
-         : sched->mean_duration >= 0 ? sched->mean_duration : DURATION_UNKNOWN;
+  return function_duration (sched, task->fn);
 }
 
 /* @worker may be given a new task: alive, not paused, not the one a task
@@ -1030,7 +1139,7 @@ leave_worker (DmpiSched *sched, DmpiSchedTask *task, DmpiSchedWorker *worker)
     }
   worker->n_processing--;
   task->worker = -1;
-  worker_load_changed (sched, worker);
+  worker_load_changed_by (sched, worker, -1);
 }
 
 /* A worker with a free thread that could take @task from @victim now. */
@@ -1058,22 +1167,33 @@ thief_for (DmpiSched *sched, const DmpiSchedTask *task, const DmpiSchedWorker *v
  * waits for the victim's other tasks not asked back, at about this task's
  * duration each, shared by its threads. */
 static gboolean
-worth_stealing (DmpiSched *sched, const DmpiSchedTask *task, const DmpiSchedWorker *victim)
+worth_stealing (DmpiSched *sched, const DmpiSchedTask *task, const DmpiSchedWorker *victim,
+                double *unworthy_below)
 {
   guint surplus = victim->n_processing - victim->n_stealing;
+  guint excess = surplus - MIN (surplus, victim->nthreads);
   double duration = task_duration (sched, task);
-  double wait = (double) (surplus - MIN (surplus, victim->nthreads)) / victim->nthreads * duration;
+  double wait = (double) excess / victim->nthreads * duration;
   double move = 0;
 
   for (guint i = 0; i < task->n_deps && move <= duration; i++)
     move += (double) task->deps[i]->nbytes / STEAL_BANDWIDTH;
-  return move <= duration && wait > move + STEAL_LATENCY;
+  if (move <= duration && wait > move + STEAL_LATENCY)
+    return TRUE;
+  /* Below this duration it stays unworthy (move may be a partial sum, so
+   * this is a lower bound; shaved so that rounding never makes it late). */
+  *unworthy_below = excess == 0 ? INFINITY
+                    : MAX (move, (move + STEAL_LATENCY) * victim->nthreads / excess) * (1 - 1e-9);
+  return FALSE;
 }
 
 /* While workers have free threads that no STEAL already out will fill, ask
  * the busiest workers for their newest task. Each round looks at a few
  * workers at the top of the victims' heap and at most one task of each, so
- * a decision costs O(log workers), never a scan of the tasks. */
+ * a decision costs O(log workers) (and the rate-limited scan_sent()); a
+ * victim whose newest task was not worth it is passed over until that can
+ * change (unworthy_fn), so an event where nothing can be stolen costs a few
+ * compares. */
 static void
 balance (DmpiSched *sched)
 {
@@ -1087,19 +1207,22 @@ balance (DmpiSched *sched)
       DmpiSchedTask *task = NULL;
       for (guint i = 0; i < MIN (STEAL_VICTIMS, sched->victims_len) && task == NULL; i++)
         {
-          victim = sched->victims[i];
-          /* The heap is ordered by this: none below has work to spare. */
-          if (victim->n_processing - victim->n_stealing <= victim->nthreads)
-            {
-              if (i == 0)
-                return;
-              continue;
-            }
+          victim = sched->victims[i];       /* each has work to spare */
+          WorkerEntry *e = ENTRY (victim);
+          if (e->unworthy_fn != NULL && e->unworthy_stamp == e->load_stamp
+              && function_duration (sched, e->unworthy_fn) < e->unworthy_below)
+            continue;
           task = newest_sent (sched, victim);
           if (task == NULL && scan_sent (sched))
             task = newest_sent (sched, victim);
-          if (task != NULL && (thief_for (sched, task, victim) == NULL || !worth_stealing (sched, task, victim)))
+          if (task == NULL || thief_for (sched, task, victim) == NULL)
             task = NULL;
+          else if (!worth_stealing (sched, task, victim, &e->unworthy_below))
+            {
+              e->unworthy_fn = task->fn;
+              e->unworthy_stamp = e->load_stamp;
+              task = NULL;
+            }
         }
       if (task == NULL)
         return;
@@ -1184,12 +1307,10 @@ dmpi_sched_add_worker (DmpiSched *sched, int rank, const char *host, guint nthre
     worker->paused = FALSE;               /* a new process */
   worker->alive = TRUE;
   sched->min_nthreads = sched->heap_len == 0 ? worker->nthreads : MIN (sched->min_nthreads, worker->nthreads);
-  if (sched->stealing && VICTIM_POS (worker) == G_MAXUINT)
-    victims_insert (sched, worker);
   if (HEAP_POS (worker) == G_MAXUINT && !worker->paused)
     heap_insert (sched, worker);
-  else
-    worker_load_changed (sched, worker);
+  worker_load_changed (sched, worker);
+  victims_relevel (sched, worker);        /* alive again, or its threads changed */
   fill_workers (sched);
 }
 
@@ -1236,7 +1357,9 @@ drop_deps (DmpiSched *sched, DmpiSchedTask *task)
       DmpiSchedTask *dep = deps[i];
       g_assert (dep->n_pending_dependents > 0);
       dep->n_pending_dependents--;
-      if (unneeded (dep) && is_final (dep->state))
+      /* Not one cancelled while it runs: it holds its worker's slot until
+       * the worker reports (processing_task() forgets it then). */
+      if (unneeded (dep) && is_final (dep->state) && dep->worker < 0)
         free_result (sched, dep);
     }
   free_deps (deps, n);
@@ -1343,9 +1466,9 @@ dmpi_sched_task_finished (DmpiSched *sched, int rank, guint thread, guint64 id, 
   learn_duration (sched, task->fn, stop - start);
   worker->busy_seconds += MAX (stop - start, 0.0);
   record_run (sched, task, rank, thread, start, stop, FALSE);
+  task->holder = rank;                   /* before the state: counted in n_held */
   set_state (sched, task, DMPI_TASK_MEMORY);
   sched->stats.n_finished++;
-  task->holder = rank;
   task->nbytes = nbytes;
   worker->nbytes += nbytes;
   g_clear_pointer (&task->args, g_free);
@@ -1397,8 +1520,12 @@ dmpi_sched_task_erred (DmpiSched *sched, int rank, guint thread, guint64 id, gui
   if (sched->errors->len >= DMPI_SCHED_ERRORS_MAX)
     g_ptr_array_remove_index (sched->errors, 0);
   g_ptr_array_add (sched->errors, e);
+  /* Failing its dependents may forget it (their last need of it): look
+   * it up again. */
+  guint64 task_id = task->id;
   mark_erred (sched, task, error_code, g_strdup (message));
-  if (unneeded (task))
+  task = dmpi_sched_lookup (sched, task_id);
+  if (task != NULL && unneeded (task))
     forget (sched, task);
   fill_workers (sched);
 }
@@ -1414,7 +1541,7 @@ dmpi_sched_remove_worker (DmpiSched *sched, int rank, const char *reason)
   sched->stats.n_workers--;
   sched->stats.n_threads -= worker->nthreads;
   heap_remove (sched, worker);
-  victims_remove (sched, worker);
+  victims_relevel (sched, worker);        /* not alive: out */
   sched->min_nthreads = G_MAXUINT;
   for (guint i = 0; i < sched->heap_len; i++)
     sched->min_nthreads = MIN (sched->min_nthreads, sched->heap[i]->nthreads);
@@ -1529,6 +1656,25 @@ dmpi_sched_task_given_back (DmpiSched *sched, int rank, guint64 id)
 }
 
 void
+dmpi_sched_steal_refused (DmpiSched *sched, int rank, guint64 id)
+{
+  DmpiSchedTask *task = dmpi_sched_lookup (sched, id);
+  DmpiSchedWorker *worker = dmpi_sched_get_worker (sched, rank);
+
+  /* As for a task given back: only a STEAL still out counts. A task
+   * cancelled while there stays on its worker until it reports. */
+  if (task == NULL || worker == NULL || task->worker != rank || !task->stealing)
+    return;
+  task->stealing = FALSE;
+  task->refused = TRUE;
+  worker->n_stealing--;
+  sched->n_steal_pending--;
+  worker_load_changed (sched, worker);
+  /* The thread that wanted it may still be idle: look elsewhere now. */
+  fill_workers (sched);
+}
+
+void
 dmpi_sched_worker_paused (DmpiSched *sched, int rank, gboolean paused)
 {
   DmpiSchedWorker *worker = dmpi_sched_get_worker (sched, rank);
@@ -1550,7 +1696,8 @@ dmpi_sched_worker_paused (DmpiSched *sched, int rank, gboolean paused)
       while (g_hash_table_iter_next (&iter, NULL, &value))
         {
           DmpiSchedTask *task = value;
-          if (task->state == DMPI_TASK_PROCESSING && task->worker == rank && !task->stealing)
+          if (task->state == DMPI_TASK_PROCESSING && task->worker == rank && !task->stealing
+              && !task->refused)
             ask_back (sched, task, worker);
         }
     }
@@ -1569,19 +1716,52 @@ dmpi_sched_set_stealing (DmpiSched *sched, gboolean enabled)
   if (enabled == sched->stealing)
     return;
   sched->stealing = enabled;
-  if (!enabled)
-    {
-      for (guint i = 0; i < sched->victims_len; i++)
-        VICTIM_POS (sched->victims[i]) = G_MAXUINT;
-      sched->victims_len = 0;
-      return;
-    }
   for (guint i = 0; i < sched->workers->len; i++)
     {
       DmpiSchedWorker *worker = g_ptr_array_index (sched->workers, i);
-      if (worker != NULL && worker->alive)
-        victims_insert (sched, worker);
+      if (worker != NULL)
+        victims_relevel (sched, worker);
     }
+}
+
+gboolean
+dmpi_sched_has_runnable_worker (DmpiSched *sched)
+{
+  return sched->heap_len > 0;             /* the load heap: live and not paused */
+}
+
+guint
+dmpi_sched_fail_unrunnable (DmpiSched *sched, guint error_code, const char *reason)
+{
+  /* Ids first: failing one task takes its dependents out of the queues. */
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint64));
+  guint n_failed = 0;
+
+  for (guint i = 0; i < sched->queued->len; i++)
+    {
+      PriorityBucket *bucket = g_ptr_array_index (sched->queued, i);
+      for (GList *l = bucket->tasks.head; l != NULL; l = l->next)
+        g_array_append_val (ids, ((DmpiSchedTask *) l->data)->id);
+    }
+  for (GList *l = sched->no_worker.head; l != NULL; l = l->next)
+    g_array_append_val (ids, ((DmpiSchedTask *) l->data)->id);
+  for (guint i = 0; i < ids->len; i++)
+    {
+      DmpiSchedTask *task = dmpi_sched_lookup (sched, g_array_index (ids, guint64, i));
+      if (task == NULL || (task->state != DMPI_TASK_QUEUED && task->state != DMPI_TASK_NO_WORKER))
+        continue;                       /* failed already through a dependency */
+      task->retries = 0;
+      task->fn->n_erred++;
+      mark_erred (sched, task, error_code,
+                  g_strdup_printf ("task '%s' (function %s) cannot run: %s", task->key, task->function,
+                                   reason != NULL ? reason : "no worker may run it"));
+      n_failed++;
+      task = dmpi_sched_lookup (sched, g_array_index (ids, guint64, i));  /* may be forgotten */
+      if (task != NULL && unneeded (task))
+        forget (sched, task);
+    }
+  fill_workers (sched);
+  return n_failed;
 }
 
 /* ---- submission ---- */
@@ -1605,7 +1785,14 @@ invalid (GError **error, const char *format, ...)
 static gboolean
 check_batch (DmpiSched *sched, const DmpiSchedTaskSpec *specs, gsize n, GError **error)
 {
-  g_autoptr(GHashTable) batch = g_hash_table_new (g_int64_hash, g_int64_equal);
+  /* The client numbers tasks in order, so a batch's ids are most often
+   * consecutive: a member's index is then its id's offset from the first,
+   * and the table of members (a large part of a submission's cost) is not
+   * needed. */
+  gboolean consecutive = TRUE;
+  for (gsize i = 1; i < n && consecutive; i++)
+    consecutive = specs[i].id == specs[0].id + i;
+  g_autoptr(GHashTable) batch = consecutive ? NULL : g_hash_table_new (g_int64_hash, g_int64_equal);
 
   for (gsize i = 0; i < n; i++)
     {
@@ -1613,7 +1800,7 @@ check_batch (DmpiSched *sched, const DmpiSchedTaskSpec *specs, gsize n, GError *
       if (s->key == NULL || *s->key == '\0' || s->function == NULL || *s->function == '\0')
         return invalid (error, "task %" G_GUINT64_FORMAT " has an empty key or function name", s->id);
       if (dmpi_sched_lookup (sched, s->id) != NULL
-          || !g_hash_table_insert (batch, (gpointer) &s->id, GSIZE_TO_POINTER (i + 1)))
+          || (batch != NULL && !g_hash_table_insert (batch, (gpointer) &s->id, GSIZE_TO_POINTER (i + 1))))
         return invalid (error, "duplicate task key '%s' (id %" G_GUINT64_FORMAT ")", s->key, s->id);
     }
   /* Depth-first over the batch: 0 unvisited, 1 on the stack, 2 done. */
@@ -1637,7 +1824,8 @@ check_batch (DmpiSched *sched, const DmpiSchedTaskSpec *specs, gsize n, GError *
               continue;
             }
           guint64 dep = s->deps[top[1]++];
-          gsize j = GPOINTER_TO_SIZE (g_hash_table_lookup (batch, &dep));
+          gsize j = batch == NULL ? (dep - specs[0].id < n ? (gsize) (dep - specs[0].id) + 1 : 0)
+                    : GPOINTER_TO_SIZE (g_hash_table_lookup (batch, &dep));
           if (j == 0)
             {
               if (dmpi_sched_lookup (sched, dep) == NULL)
@@ -1767,7 +1955,10 @@ dmpi_sched_data_added (DmpiSched *sched, int rank, guint64 id, const char *key, 
   g_hash_table_insert (sched->tasks, &task->id, task);
   DmpiSchedWorker *holder = dmpi_sched_get_worker (sched, rank);
   if (holder != NULL)
-    holder->nbytes += nbytes;
+    {
+      holder->nbytes += nbytes;
+      holder->n_held++;
+    }
 }
 
 void
@@ -1832,7 +2023,10 @@ dmpi_sched_cancel (DmpiSched *sched, const guint64 *ids, gsize n_ids)
           continue;
         case DMPI_TASK_PROCESSING:
           /* It cannot be stopped on its worker, which keeps its slot until
-           * it reports back; the result is freed then. */
+           * it reports back; the result is freed then. No longer a steal
+           * candidate there: what balance() knew of that worker is stale. */
+          if (dmpi_sched_get_worker (sched, task->worker) != NULL)
+            ENTRY (dmpi_sched_get_worker (sched, task->worker))->unworthy_fn = NULL;
           break;
         default:
           break;
@@ -1841,7 +2035,8 @@ dmpi_sched_cancel (DmpiSched *sched, const guint64 *ids, gsize n_ids)
       task->keep = FALSE;
       mark_erred (sched, task, DMPI_ERROR_CANCELLED,
                   g_strdup_printf ("task '%s' (function %s) was cancelled", task->key, task->function));
-      if (unneeded (task) && task->worker < 0)
+      task = dmpi_sched_lookup (sched, ids[i]);     /* failing its dependents may forget it */
+      if (task != NULL && unneeded (task) && task->worker < 0)
         forget (sched, task);
     }
   fill_workers (sched);
@@ -1869,16 +2064,10 @@ dmpi_sched_get_stats (DmpiSched *sched, DmpiSchedStats *stats)
 void
 dmpi_sched_count_held (DmpiSched *sched, guint *counts, guint n_ranks)
 {
-  GHashTableIter iter;
-  gpointer value;
-
-  memset (counts, 0, n_ranks * sizeof *counts);
-  g_hash_table_iter_init (&iter, sched->tasks);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
+  for (guint r = 0; r < n_ranks; r++)
     {
-      const DmpiSchedTask *task = value;
-      if (task->state == DMPI_TASK_MEMORY && task->holder >= 0 && (guint) task->holder < n_ranks)
-        counts[task->holder]++;
+      const DmpiSchedWorker *worker = dmpi_sched_get_worker (sched, (int) r);
+      counts[r] = worker != NULL ? worker->n_held : 0;
     }
 }
 

@@ -77,6 +77,7 @@ struct _DmpiSchedTask {
   guint8          wanted;          /* the client holds a future to it */
   guint8          keep;            /* fire and forget: runs even when released */
   guint8          stealing;        /* a STEAL for it is out to its worker, not yet answered */
+  guint8          refused;         /* its worker refused a STEAL (started it): not asked again */
   /* When it ran: see the task stream (dmpi_sched_read_stream). */
 };
 
@@ -126,6 +127,7 @@ typedef struct {
   gboolean paused;          /* memory high: gets no new tasks (dmpi_sched_worker_paused) */
   guint   n_stealing;       /* of its tasks, asked back and not answered yet */
   guint64 n_stolen;         /* tasks it gave back (stolen from it, or handed back on pausing) */
+  guint   n_held;           /* results in memory it holds (dmpi_sched_count_held) */
   /* From its heartbeats. */
   guint   executing;
   guint64 stored_bytes;     /* results in memory */
@@ -199,6 +201,12 @@ void     dmpi_sched_keep          (DmpiSched *sched, const guint64 *ids, gsize n
  * task only frees its slot. Anything else (finished meanwhile, retried,
  * forgotten, worker gone, given back twice) is ignored. */
 void     dmpi_sched_task_given_back (DmpiSched *sched, int rank, guint64 id);
+/* Worker @rank refused the STEAL for task @id (it had started it). The
+ * request is no longer outstanding, so the idle thread that prompted it may
+ * steal elsewhere at once. Ignored unless a STEAL for @id is out on @rank
+ * (finished meanwhile, worker removed, refused twice, never asked). The
+ * task is not asked back again while it stays there. */
+void     dmpi_sched_steal_refused (DmpiSched *sched, int rank, guint64 id);
 /* Worker @rank paused (its memory reached 80% of its limit) or resumed. A
  * paused worker gets no new task in any way; its results stay fetchable.
  * Pausing queues a STEAL for each of its processing tasks, so that what it
@@ -208,6 +216,14 @@ void     dmpi_sched_worker_paused (DmpiSched *sched, int rank, gboolean paused);
  * has tasks waiting for a thread, ask the busiest to give some back, if the
  * wait saved exceeds the cost of moving the task's inputs. */
 void     dmpi_sched_set_stealing  (DmpiSched *sched, gboolean enabled);
+/* Nothing can run them any more (every worker lost, or the rest retired:
+ * the caller knows; to the core a retired worker is only paused): every
+ * queued or no-worker task fails with @error_code and the message "task
+ * 'KEY' (function F) cannot run: @reason", and the tasks waiting on them
+ * fail by dependency, reported as any failure. Tasks processing are left
+ * to finish. Returns how many tasks failed by this call itself (not
+ * counting those failed by dependency). */
+guint    dmpi_sched_fail_unrunnable (DmpiSched *sched, guint error_code, const char *reason);
 
 /* Actions queued by the events, in order. The list stays valid until
  * dmpi_sched_clear_actions() or the next event. */
@@ -220,6 +236,8 @@ DmpiSchedWorker *dmpi_sched_get_worker  (DmpiSched *sched, int rank);
 GPtrArray       *dmpi_sched_list_workers (DmpiSched *sched);  /* of DmpiSchedWorker*, borrowed */
 void             dmpi_sched_get_stats   (DmpiSched *sched, DmpiSchedStats *stats);
 double           dmpi_sched_get_duration_estimate (DmpiSched *sched, const char *function);
+/* A live worker that is not paused (one that may be given tasks). */
+gboolean         dmpi_sched_has_runnable_worker (DmpiSched *sched);
 /* How many tasks a worker may have sent to it at once (saturation). */
 guint            dmpi_sched_worker_slots (DmpiSched *sched, const DmpiSchedWorker *worker);
 /* Per-function records, in the order functions were first seen (borrowed). */
@@ -232,7 +250,8 @@ gsize            dmpi_sched_read_stream (DmpiSched *sched, guint64 after, DmpiSc
 #define DMPI_SCHED_ERRORS_MAX 100
 GPtrArray       *dmpi_sched_list_errors (DmpiSched *sched);
 
-/* For the dashboard: @counts[r] = results in memory held by rank r, for r < @n_ranks. */
+/* For the dashboard: @counts[r] = results in memory held by rank r, for r < @n_ranks
+ * (each worker's n_held: O(ranks), not a scan of the tasks). */
 void             dmpi_sched_count_held (DmpiSched *sched, guint *counts, guint n_ranks);
 
 /* How many bytes of results a worker has spilled to disk (from its heartbeat). */

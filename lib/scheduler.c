@@ -53,6 +53,8 @@ typedef struct {
   DmpiDashboard *dashboard;
   double heartbeat_timeout;
   GHashTable *lost;             /* ranks given up on */
+  GHashTable *retired;          /* ranks that stopped a task for memory: they run nothing more */
+  GHashTable *replicas;         /* id → GArray of int: other workers holding a broadcast value */
 } Scheduler;
 
 static void
@@ -167,12 +169,21 @@ drain_actions (Scheduler *s)
             break;
           }
         case DMPI_ACTION_FREE:
-          if (a->worker < 0 || a->worker >= s->size)
+          {
+            GArray *others = g_hash_table_lookup (s->replicas, &a->id);
+            for (guint r = 0; r <= (others != NULL ? others->len : 0); r++)
+              {
+                int rank = r == 0 ? a->worker : g_array_index (others, int, r - 1);
+                if (rank < 0 || rank >= s->size)
+                  continue;
+                if (s->free_ids[rank] == NULL)
+                  s->free_ids[rank] = g_array_new (FALSE, FALSE, sizeof (guint64));
+                g_array_append_val (s->free_ids[rank], a->id);
+              }
+            if (others != NULL)
+              g_hash_table_remove (s->replicas, &a->id);
             break;
-          if (s->free_ids[a->worker] == NULL)
-            s->free_ids[a->worker] = g_array_new (FALSE, FALSE, sizeof (guint64));
-          g_array_append_val (s->free_ids[a->worker], a->id);
-          break;
+          }
         case DMPI_ACTION_STEAL:
           if (a->worker < 0 || a->worker >= s->size)
             break;
@@ -255,6 +266,8 @@ on_hello (Scheduler *s, int src, GVariant *msg)
   send_workers (s);
 }
 
+static void check_runnable (Scheduler *s);
+
 static void
 on_submit (Scheduler *s, GVariant *msg)
 {
@@ -295,6 +308,8 @@ on_submit (Scheduler *s, GVariant *msg)
     }
   dmpi_task_batch_clear (&batch);
   drain_actions (s);
+  if (g_hash_table_size (s->retired) + g_hash_table_size (s->lost) > 0)
+    check_runnable (s);
 }
 
 static void
@@ -333,6 +348,10 @@ on_release (Scheduler *s, GVariant *msg)
   drain_actions (s);
 }
 
+/* Scattered values: one entry per holder. A value with several holders was
+ * broadcast: the core knows its first holder and counts no bytes to move for
+ * it (it is everywhere, so placement and stealing need not weigh it); the
+ * others are kept here, to be freed with it. */
 static void
 on_update_data (Scheduler *s, GVariant *msg)
 {
@@ -340,7 +359,16 @@ on_update_data (Scheduler *s, GVariant *msg)
   guint64 id, nbytes;
   const char *key;
   guint32 rank;
+  g_autoptr(GHashTable) holders = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
 
+  g_variant_iter_init (&iter, msg);
+  while (g_variant_iter_next (&iter, "(t&stu)", &id, &key, &nbytes, &rank))
+    {
+      guint64 *k = g_new (guint64, 1);
+      *k = id;
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (holders, &id));
+      g_hash_table_replace (holders, k, GUINT_TO_POINTER (n + 1));
+    }
   g_variant_iter_init (&iter, msg);
   while (g_variant_iter_next (&iter, "(t&stu)", &id, &key, &nbytes, &rank))
     {
@@ -349,7 +377,23 @@ on_update_data (Scheduler *s, GVariant *msg)
           g_warning ("update-data from the client names rank %u, which is not a worker; dropped", rank);
           continue;
         }
-      dmpi_sched_data_added (s->sched, (int) rank, id, key, nbytes);
+      gboolean broadcast = GPOINTER_TO_UINT (g_hash_table_lookup (holders, &id)) > 1;
+      DmpiSchedTask *known = dmpi_sched_lookup (s->sched, id);
+      if (known == NULL)
+        dmpi_sched_data_added (s->sched, (int) rank, id, key, broadcast ? 0 : nbytes);
+      else if (broadcast && known->holder != (int) rank)
+        {
+          GArray *others = g_hash_table_lookup (s->replicas, &id);
+          if (others == NULL)
+            {
+              guint64 *k = g_new (guint64, 1);
+              *k = id;
+              others = g_array_new (FALSE, FALSE, sizeof (int));
+              g_hash_table_insert (s->replicas, k, others);
+            }
+          int r = (int) rank;
+          g_array_append_val (others, r);
+        }
     }
   drain_actions (s);
 }
@@ -430,6 +474,28 @@ on_shutdown_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Once every worker has joined and none is left that can run a task (each
+ * lost or retired), what waits for one would wait for ever: fail it. */
+static void
+check_runnable (Scheduler *s)
+{
+  if ((int) g_hash_table_size (s->worker_hello) < s->size - 2)
+    return;
+  g_autoptr(GPtrArray) workers = dmpi_sched_list_workers (s->sched);
+  for (guint i = 0; i < workers->len; i++)
+    {
+      DmpiSchedWorker *w = g_ptr_array_index (workers, i);
+      if (w->alive && !g_hash_table_contains (s->retired, GINT_TO_POINTER (w->rank)))
+        return;
+    }
+  /* The code says what took the workers when it was one thing. */
+  guint code = g_hash_table_size (s->lost) == 0 ? DMPI_ERROR_MEMORY : DMPI_ERROR_WORKER_LOST;
+  guint n = dmpi_sched_fail_unrunnable (s->sched, code, "every worker is lost or stopped a task for memory");
+  if (n > 0)
+    g_warning ("%u tasks cannot run: every worker is lost or stopped a task for memory", n);
+  drain_actions (s);
+}
+
 static gboolean
 check_heartbeats (gpointer user_data)
 {
@@ -449,6 +515,7 @@ check_heartbeats (gpointer user_data)
       dmpi_sched_remove_worker (s->sched, w->rank, why);
     }
   drain_actions (s);
+  check_runnable (s);
   if (workers->len > 0)
     send_workers (s);
   return G_SOURCE_CONTINUE;
@@ -547,10 +614,15 @@ on_message (DmpiTransport *transport, int src, guint32 kind, GBytes *payload, gp
     case DMPI_MSG_GIVE_BACK:
       if ((ok = from_worker))
         {
+          g_autoptr(GVariant) given = g_variant_get_child_value (msg, 0);
+          g_autoptr(GVariant) kept = g_variant_get_child_value (msg, 1);
           gsize n;
-          const guint64 *ids = g_variant_get_fixed_array (msg, &n, sizeof (guint64));
+          const guint64 *ids = g_variant_get_fixed_array (given, &n, sizeof (guint64));
           for (gsize i = 0; i < n; i++)
             dmpi_sched_task_given_back (s->sched, src, ids[i]);
+          ids = g_variant_get_fixed_array (kept, &n, sizeof (guint64));
+          for (gsize i = 0; i < n; i++)
+            dmpi_sched_steal_refused (s->sched, src, ids[i]);
           drain_actions (s);
         }
       break;
@@ -561,13 +633,18 @@ on_message (DmpiTransport *transport, int src, guint32 kind, GBytes *payload, gp
           const char *why;
           g_variant_get (msg, "(bb&s)", &paused, &retired, &why);
           if (retired)
-            g_warning ("worker rank %d takes no more tasks: %s", src, why);
+            {
+              g_warning ("worker rank %d takes no more tasks: %s", src, why);
+              g_hash_table_add (s->retired, GINT_TO_POINTER (src));
+            }
           else if (paused)
             g_warning ("worker rank %d paused: %s", src, why);
           else
             g_message ("worker rank %d resumed: %s", src, why);
           dmpi_sched_worker_paused (s->sched, src, paused);
           drain_actions (s);
+          if (retired)
+            check_runnable (s);
         }
       break;
     case DMPI_MSG_GOODBYE:
@@ -605,6 +682,8 @@ dmpi_scheduler_run (const DmpiSchedulerOptions *options)
   s.worker_hello = g_hash_table_new (NULL, NULL);
   s.goodbyes = g_hash_table_new (NULL, NULL);
   s.lost = g_hash_table_new (NULL, NULL);
+  s.retired = g_hash_table_new (NULL, NULL);
+  s.replicas = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, (GDestroyNotify) g_array_unref);
   s.heartbeat_timeout = HEARTBEAT_TIMEOUT_S;
   const char *timeout_env = g_getenv ("DASK_MPI_HEARTBEAT_TIMEOUT");
   if (timeout_env != NULL && *timeout_env != '\0')
@@ -709,6 +788,8 @@ dmpi_scheduler_run (const DmpiSchedulerOptions *options)
   g_hash_table_unref (s.worker_hello);
   g_hash_table_unref (s.goodbyes);
   g_hash_table_unref (s.lost);
+  g_hash_table_unref (s.retired);
+  g_hash_table_unref (s.replicas);
   g_main_loop_unref (s.loop);
   g_main_context_pop_thread_default (s.context);
   g_main_context_unref (s.context);

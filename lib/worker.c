@@ -70,10 +70,10 @@ struct _Worker {
   GHashTable *fetches;     /* id → Fetch* */
   GAsyncQueue *done;       /* of WTask*, from compute threads */
   GSource *done_source;
-  guint executing;         /* accepted and not yet reported */
-  guint running;           /* of those, handed to the compute threads */
-  GQueue ready;            /* WTask* with every input, waiting for a thread */
-  GHashTable *pending;     /* id → WTask* accepted and not started (ready or fetching) */
+  guint executing;         /* ready, running or failed, and not yet reported */
+  guint running;           /* of those, taken by a compute thread (under running_lock) */
+  GQueue ready;            /* WTask* with every input, waiting for a thread (under running_lock) */
+  GHashTable *pending;     /* id → WTask* accepted and not reported (main thread) */
   /* Memory (see worker-memory.h). */
   gint paused;             /* past the pause threshold: start nothing (read by the watch) */
   gboolean retired;        /* a task was stopped for memory: run nothing more */
@@ -337,11 +337,33 @@ install_memory_handlers (Worker *w)
 
 /* ---- compute threads ---- */
 
+static void run_one (WTask *task, Worker *w);
+
+/* A compute thread runs what it is given, then takes the next ready task
+ * itself: a round trip through the main thread per task would halve the
+ * rate of short tasks. */
 static void
 run_task (gpointer data, gpointer user_data)
 {
-  WTask *task = data;
   Worker *w = user_data;
+
+  for (WTask *task = data; task != NULL;)
+    {
+      run_one (task, w);
+      g_mutex_lock (&w->running_lock);
+      task = g_atomic_int_get (&w->paused) ? NULL : g_queue_pop_head (&w->ready);
+      if (task != NULL)
+        {
+          task->in_pool = TRUE;
+          w->running++;
+        }
+      g_mutex_unlock (&w->running_lock);
+    }
+}
+
+static void
+run_one (WTask *task, Worker *w)
+{
   DmpiTask view = {
     .key = task->key,
     .function = task->function,
@@ -455,6 +477,15 @@ done_check (GSource *source)
 static void start_ready (Worker *w);
 static void set_paused (Worker *w, gboolean paused, const char *why);
 
+static guint
+get_running (Worker *w)
+{
+  g_mutex_lock (&w->running_lock);
+  guint n = w->running;
+  g_mutex_unlock (&w->running_lock);
+  return n;
+}
+
 static gboolean
 done_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
 {
@@ -465,12 +496,17 @@ done_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
     {
       w->executing--;
       if (task->in_pool)
-        w->running--;
+        {
+          g_mutex_lock (&w->running_lock);
+          w->running--;
+          g_mutex_unlock (&w->running_lock);
+        }
+      g_hash_table_remove (w->pending, &task->id);
       finish_batch_add (w, task);
       wtask_free (task);
     }
   /* Paused for memory with nothing left running: waiting cannot free more. */
-  if (w->paused && !w->retired && w->running == 0)
+  if (w->paused && !w->retired && get_running (w) == 0)
     set_paused (w, FALSE, "its running tasks finished");
   start_ready (w);
   if (w->executing == 0 || dmpi_result_batch_builder_len (w->finished) >= DMPI_BATCH_MAX
@@ -484,33 +520,37 @@ static GSourceFuncs done_funcs = { done_prepare, done_check, done_dispatch, NULL
 
 /* ---- tasks arriving ---- */
 
-/* At most nthreads tasks go to the compute threads; the others wait here,
- * where a STEAL can still take them back (a GThreadPool's queue cannot
- * give up an item), and where a paused worker holds them. */
-static void
-run_in_pool (Worker *w, WTask *task)
-{
-  g_hash_table_remove (w->pending, &task->id);
-  task->in_pool = TRUE;
-  w->executing++;
-  w->running++;
-  g_thread_pool_push (w->pool, task, NULL);
-}
-
+/* At most nthreads tasks run at once; the others wait in the ready queue,
+ * where a STEAL can still take them back (a GThreadPool's queue cannot give
+ * up an item), and where a paused worker holds them. Compute threads take
+ * from it as they finish (run_task); the main thread fills idle threads. */
 static void
 start_ready (Worker *w)
 {
-  while (!w->paused && w->running < w->nthreads && !g_queue_is_empty (&w->ready))
-    run_in_pool (w, g_queue_pop_head (&w->ready));
+  WTask *start[64];
+  guint n = 0;
+
+  g_mutex_lock (&w->running_lock);
+  while (n < G_N_ELEMENTS (start) && !w->paused && w->running < w->nthreads && !g_queue_is_empty (&w->ready))
+    {
+      WTask *task = g_queue_pop_head (&w->ready);
+      task->in_pool = TRUE;
+      w->running++;
+      start[n++] = task;
+    }
+  g_mutex_unlock (&w->running_lock);
+  for (guint i = 0; i < n; i++)
+    g_thread_pool_push (w->pool, start[i], NULL);
 }
 
 static void
 start_task (Worker *w, WTask *task)
 {
-  if (!w->paused && w->running < w->nthreads && g_queue_is_empty (&w->ready))
-    run_in_pool (w, task);
-  else
-    g_queue_push_tail (&w->ready, task);
+  w->executing++;
+  g_mutex_lock (&w->running_lock);
+  g_queue_push_tail (&w->ready, task);
+  g_mutex_unlock (&w->running_lock);
+  start_ready (w);
 }
 
 /* A task that cannot run: report it at once as erred. */
@@ -705,14 +745,30 @@ on_steal (Worker *w, GVariant *msg)
   gsize n;
   const guint64 *ids = g_variant_get_fixed_array (msg, &n, sizeof (guint64));
   g_autoptr(GArray) given = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr(GArray) kept = g_array_new (FALSE, FALSE, sizeof (guint64));
 
   for (gsize i = 0; i < n; i++)
     {
       WTask *task = g_hash_table_lookup (w->pending, &ids[i]);
       if (task == NULL)
-        continue;
+        {
+          /* Started, or finished: the scheduler may look elsewhere at once. */
+          g_array_append_val (kept, ids[i]);
+          continue;
+        }
       if (task->n_missing == 0)
-        g_queue_remove (&w->ready, task);
+        {
+          /* Not in the ready queue any more: a compute thread took it. */
+          g_mutex_lock (&w->running_lock);
+          gboolean waiting = g_queue_remove (&w->ready, task);
+          g_mutex_unlock (&w->running_lock);
+          if (!waiting)
+            {
+              g_array_append_val (kept, ids[i]);
+              continue;
+            }
+          w->executing--;
+        }
       else
         for (guint j = 0; j < task->n_deps; j++)
           {
@@ -725,9 +781,11 @@ on_steal (Worker *w, GVariant *msg)
       g_array_append_val (given, task->id);
       wtask_free (task);
     }
-  if (given->len > 0)
-    dmpi_msg_send (w->transport, SCHEDULER_RANK, DMPI_MSG_GIVE_BACK,
-                   g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, given->data, given->len, sizeof (guint64)));
+  GVariant *parts[] = {
+    g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, given->data, given->len, sizeof (guint64)),
+    g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, kept->data, kept->len, sizeof (guint64)),
+  };
+  dmpi_msg_send (w->transport, SCHEDULER_RANK, DMPI_MSG_GIVE_BACK, g_variant_new_tuple (parts, 2));
 }
 
 static void
@@ -783,7 +841,10 @@ on_memory_event (gpointer data)
                                        event->frozen->len > 1 ? " with other tasks" : "");
           task->stop = dmpi_now ();
           g_warning ("task '%s' (function %s) stopped: %s", task->key, task->function, task->error->message);
+          g_mutex_lock (&w->running_lock);
           w->running--;
+          g_mutex_unlock (&w->running_lock);
+          g_hash_table_remove (w->pending, &task->id);
           w->n_frozen++;
           /* Reported as any finished task is. */
           w->executing--;
@@ -818,7 +879,7 @@ on_memory_event (gpointer data)
       malloc_trim (0);
       /* Pausing waits for running tasks to finish and free memory; with
        * none running it cannot help, and would stall the job. */
-      if (w->running > 0)
+      if (get_running (w) > 0)
         {
           g_autofree char *why = g_strdup_printf ("memory at %s, %u%% of the limit of %s", rss, percent, limit);
           set_paused (w, TRUE, why);
@@ -984,7 +1045,7 @@ heartbeat (gpointer user_data)
   DmpiStoreStats stats;
   dmpi_store_get_stats (w->store, &stats);
   dmpi_msg_send (w->transport, SCHEDULER_RANK, DMPI_MSG_HEARTBEAT,
-                 g_variant_new ("(utttd)", w->running, stats.memory_bytes, stats.spilled_bytes, rss_bytes (), cpu));
+                 g_variant_new ("(utttd)", get_running (w), stats.memory_bytes, stats.spilled_bytes, rss_bytes (), cpu));
   return G_SOURCE_CONTINUE;
 }
 

@@ -31,6 +31,7 @@ dist_man_MANS += \
 	man/dmpi_client_wait.3 \
 	man/dmpi_client_gather_one.3 \
 	man/dmpi_client_scatter.3 \
+	man/dmpi_client_scatter_full.3 \
 	man/dmpi_future_ref.3 \
 	man/dmpi_future_unref.3 \
 	man/dmpi_future_get_key.3 \

@@ -174,6 +174,18 @@ test_bad_graphs (Fixture *f, gconstpointer data)
     { 7, "a", "inc", NULL, NULL, 0, to8, 1 }, { 8, "b", "inc", NULL, NULL, 0, to9, 1 }, { 9, "c", "inc", NULL, NULL, 0, to7, 1 },
   };
   expect_invalid (f->sched, cycle, 3, "cycle");
+  /* The same with ids not consecutive (members found through a table). */
+  guint64 to30[] = { 30 }, to40[] = { 40 }, to20[] = { 20 };
+  DmpiSchedTaskSpec cycle2[] = {
+    { 20, "a", "inc", NULL, NULL, 0, to30, 1 }, { 40, "c", "inc", NULL, NULL, 0, to20, 1 }, { 30, "b", "inc", NULL, NULL, 0, to40, 1 },
+  };
+  expect_invalid (f->sched, cycle2, 3, "cycle");
+  /* Consecutive ids, a dependency just past either end of the run. */
+  guint64 to52[] = { 52 }, to49[] = { 49 };
+  DmpiSchedTaskSpec past_end[] = { { 50, "p", "inc", NULL, NULL, 0, NULL, 0 }, { 51, "needs-52", "inc", NULL, NULL, 0, to52, 1 } };
+  expect_invalid (f->sched, past_end, 2, "needs-52");
+  DmpiSchedTaskSpec before[] = { { 50, "needs-49", "inc", NULL, NULL, 0, to49, 1 }, { 51, "q", "inc", NULL, NULL, 0, NULL, 0 } };
+  expect_invalid (f->sched, before, 2, "needs-49");
 
   /* Members of a batch may name each other in any order. */
   guint64 to11[] = { 11 };
@@ -763,6 +775,428 @@ test_pause (Fixture *f, gconstpointer data)
   g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, 3), ==, dmpi_sched_worker_slots (f->sched, w3));
 }
 
+/* ---- refused steals ---- */
+
+/* The worker refuses (it started the task): the request is no longer out,
+ * the idle thread steals another task at once, and the refused one is not
+ * asked back again. Refusals that match no STEAL out change nothing. */
+static void
+test_steal_refused (Fixture *f, gconstpointer data)
+{
+  pile (f->sched, 5, 8, 0.1, NULL, 0);
+  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
+  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_STEAL, 6), ==, 1);
+  dmpi_sched_clear_actions (f->sched);
+  DmpiSchedWorker *w2 = dmpi_sched_get_worker (f->sched, 2);
+  g_assert_cmpuint (w2->n_stealing, ==, 1);
+
+  dmpi_sched_steal_refused (f->sched, 2, 6);
+  DmpiSchedTask *t6 = dmpi_sched_lookup (f->sched, 6);
+  g_assert_false (t6->stealing);
+  g_assert_cmpint (t6->state, ==, DMPI_TASK_PROCESSING);
+  g_assert_cmpint (t6->worker, ==, 2);
+  g_assert_cmpuint (w2->n_processing, ==, 5);
+  /* Worker 3 is still idle: the next newest is asked for right away. */
+  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_STEAL, 5), ==, 1);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_STEAL, -1), ==, 1);
+  g_assert_cmpuint (w2->n_stealing, ==, 1);
+
+  /* Refused twice, never asked, wrong worker, unknown task or worker. */
+  DmpiSchedStats before, after;
+  dmpi_sched_get_stats (f->sched, &before);
+  dmpi_sched_steal_refused (f->sched, 2, 6);
+  dmpi_sched_steal_refused (f->sched, 2, 4);
+  dmpi_sched_steal_refused (f->sched, 3, 5);
+  dmpi_sched_steal_refused (f->sched, 2, 12345);
+  dmpi_sched_steal_refused (f->sched, 99, 5);
+  dmpi_sched_steal_refused (f->sched, -1, 5);
+  dmpi_sched_get_stats (f->sched, &after);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_STEAL, -1), ==, 0);
+  g_assert_cmpuint (after.n_steal_requests, ==, before.n_steal_requests);
+  g_assert_cmpuint (w2->n_stealing, ==, 1);
+  g_assert_true (dmpi_sched_lookup (f->sched, 5)->stealing);
+  g_assert_false (dmpi_sched_lookup (f->sched, 4)->stealing);
+
+  /* 5 comes back and runs on 3; when 3 is free again the next task asked
+   * for is 4, not the refused 6. */
+  dmpi_sched_task_given_back (f->sched, 2, 5);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_COMPUTE, 5)->worker, ==, 3);
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_task_finished (f->sched, 3, 0, 5, 8, 0, 0.1);
+  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_STEAL, 6), ==, 0);
+  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_STEAL, 4), ==, 1);
+  dmpi_sched_clear_actions (f->sched);
+
+  /* The task finishes before the refusal arrives: the late refusal is
+   * ignored and asks for nothing. */
+  dmpi_sched_task_finished (f->sched, 2, 0, 4, 8, 0, 0.1);
+  g_assert_false (dmpi_sched_lookup (f->sched, 4)->stealing);
+  dmpi_sched_clear_actions (f->sched);
+  guint stealing = w2->n_stealing, processing = w2->n_processing;
+  dmpi_sched_get_stats (f->sched, &before);
+  dmpi_sched_steal_refused (f->sched, 2, 4);
+  dmpi_sched_get_stats (f->sched, &after);
+  g_assert_cmpuint (after.n_steal_requests, ==, before.n_steal_requests);
+  g_assert_cmpuint (w2->n_stealing, ==, stealing);
+  g_assert_cmpuint (w2->n_processing, ==, processing);
+  g_assert_cmpuint (dmpi_sched_lookup (f->sched, 4)->state, ==, DMPI_TASK_MEMORY);
+  dmpi_sched_clear_actions (f->sched);
+}
+
+/* A refusal for a task cancelled meanwhile: the task keeps its slot until
+ * it reports; one for a removed worker changes nothing. */
+static void
+test_steal_refused_cancelled_removed (Fixture *f, gconstpointer data)
+{
+  pile (f->sched, 5, 8, 0.1, NULL, 0);
+  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
+  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_STEAL, 6), ==, 1);
+  dmpi_sched_clear_actions (f->sched);
+  guint64 id = 6;
+  dmpi_sched_cancel (f->sched, &id, 1);
+  dmpi_sched_clear_actions (f->sched);
+  DmpiSchedWorker *w2 = dmpi_sched_get_worker (f->sched, 2);
+  dmpi_sched_steal_refused (f->sched, 2, 6);
+  g_assert_cmpuint (w2->n_processing, ==, 5);
+  g_assert_false (dmpi_sched_lookup (f->sched, 6)->stealing);
+  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_STEAL, 5), ==, 1);   /* 3 still idle */
+  g_assert_cmpuint (w2->n_stealing, ==, 1);                                /* for 5 only */
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_task_finished (f->sched, 2, 0, 6, 8, 0, 0.1);
+  g_assert_nonnull (find (f->sched, DMPI_ACTION_FREE, 6));
+  g_assert_cmpuint (w2->n_processing, ==, 4);
+  dmpi_sched_clear_actions (f->sched);
+
+  /* STEAL for 5 is out; the worker goes; its refusal comes late. */
+  dmpi_sched_remove_worker (f->sched, 2, "stopped answering");
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_steal_refused (f->sched, 2, 5);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_STEAL, -1), ==, 0);
+  g_assert_cmpuint (w2->n_stealing, ==, 0);
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 5)->state, ==, DMPI_TASK_ERRED);
+}
+
+/* ---- nothing can run ---- */
+
+static void
+test_fail_unrunnable (Fixture *f, gconstpointer data)
+{
+  g_assert_false (dmpi_sched_has_runnable_worker (f->sched));
+  g_assert_cmpuint (dmpi_sched_fail_unrunnable (f->sched, DMPI_ERROR_MEMORY, "x"), ==, 0);
+
+  dmpi_sched_add_worker (f->sched, 2, "a", 1, 0);
+  g_assert_true (dmpi_sched_has_runnable_worker (f->sched));
+  for (guint64 id = 1; id <= 10; id++)
+    submit (f->sched, id, "sleep", NULL, 0);
+  guint64 d10[] = { 10 }, d1[] = { 1 };
+  submit (f->sched, 20, "inc", d10, 1);            /* waits on a queued task */
+  int only7[] = { 7 };
+  DmpiSchedTaskSpec spec = { .id = 21, .function = "inc", .restrict_to = only7, .n_restrict = 1 };
+  submit_spec (f->sched, &spec);                   /* no worker may run it */
+  guint64 d21[] = { 21 };
+  submit (f->sched, 22, "inc", d21, 1);
+  submit (f->sched, 23, "inc", d1, 1);              /* waits on a processing task */
+  /* Fire and forget, released: runs although nobody holds it. */
+  submit (f->sched, 24, "sleep", NULL, 0);
+  guint64 keep = 24;
+  dmpi_sched_keep (f->sched, &keep, 1);
+  dmpi_sched_release (f->sched, &keep, 1);
+  dmpi_sched_clear_actions (f->sched);
+  DmpiSchedWorker *w2 = dmpi_sched_get_worker (f->sched, 2);
+  guint processing = w2->n_processing;
+  g_assert_cmpuint (processing, >=, 1);
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 1)->state, ==, DMPI_TASK_PROCESSING);
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 10)->state, ==, DMPI_TASK_QUEUED);
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 21)->state, ==, DMPI_TASK_NO_WORKER);
+
+  /* The only worker pauses for good: it refuses 1 (running), gives back
+   * the rest it had. */
+  dmpi_sched_worker_paused (f->sched, 2, TRUE);
+  g_assert_false (dmpi_sched_has_runnable_worker (f->sched));
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_steal_refused (f->sched, 2, 1);
+  for (guint64 id = 2; id <= 10; id++)
+    dmpi_sched_task_given_back (f->sched, 2, id);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 0);
+  g_assert_cmpuint (w2->n_processing, ==, 1);
+
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (f->sched, &stats);
+  guint64 unrunnable = stats.n_by_state[DMPI_TASK_QUEUED] + stats.n_by_state[DMPI_TASK_NO_WORKER];
+  g_assert_cmpuint (unrunnable, ==, 11);            /* 2..10, 21, 24 */
+  g_assert_cmpuint (dmpi_sched_fail_unrunnable (f->sched, DMPI_ERROR_MEMORY, "every worker is paused"), ==, 11);
+  for (guint64 id = 2; id <= 10; id++)
+    {
+      const DmpiSchedAction *r = find (f->sched, DMPI_ACTION_REPORT, id);
+      g_assert_nonnull (r);
+      g_assert_cmpint (r->state, ==, DMPI_TASK_ERRED);
+      g_assert_cmpuint (r->error_code, ==, DMPI_ERROR_MEMORY);
+      g_autofree char *expected = g_strdup_printf ("task 'sleep-%" G_GUINT64_FORMAT "' (function sleep) "
+                                                   "cannot run: every worker is paused", id);
+      g_assert_cmpstr (r->message, ==, expected);
+    }
+  g_assert_cmpstr (find (f->sched, DMPI_ACTION_REPORT, 21)->message, ==,
+                   "task 'inc-21' (function inc) cannot run: every worker is paused");
+  /* Their dependents fail by dependency, with the cause. */
+  for (guint64 id = 20; id <= 22; id += 2)
+    {
+      const DmpiSchedAction *r = find (f->sched, DMPI_ACTION_REPORT, id);
+      g_assert_nonnull (r);
+      g_assert_cmpuint (r->error_code, ==, DMPI_ERROR_DEPENDENCY_FAILED);
+      g_assert_nonnull (strstr (r->message, "cannot run: every worker is paused"));
+    }
+  g_assert_null (find (f->sched, DMPI_ACTION_REPORT, 24));     /* nobody wants it */
+  g_assert_null (dmpi_sched_lookup (f->sched, 24));           /* and it is forgotten */
+  /* What runs is left to finish; what waits on it still waits. */
+  g_assert_null (find (f->sched, DMPI_ACTION_REPORT, 1));
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 1)->state, ==, DMPI_TASK_PROCESSING);
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 23)->state, ==, DMPI_TASK_WAITING);
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_by_state[DMPI_TASK_QUEUED] + stats.n_by_state[DMPI_TASK_NO_WORKER], ==, 0);
+  dmpi_sched_clear_actions (f->sched);
+  g_assert_cmpuint (dmpi_sched_fail_unrunnable (f->sched, DMPI_ERROR_MEMORY, "again"), ==, 0);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_REPORT, -1), ==, 0);
+
+  /* 1 finishes: 23 is ready with nowhere to go, and fails on the next call. */
+  dmpi_sched_task_finished (f->sched, 2, 0, 1, 8, 0, 0.1);
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 23)->state, ==, DMPI_TASK_NO_WORKER);
+  dmpi_sched_clear_actions (f->sched);
+  g_assert_cmpuint (dmpi_sched_fail_unrunnable (f->sched, DMPI_ERROR_MEMORY, "retired"), ==, 1);
+  g_assert_cmpuint (find (f->sched, DMPI_ACTION_REPORT, 23)->error_code, ==, DMPI_ERROR_MEMORY);
+  dmpi_sched_clear_actions (f->sched);
+}
+
+/* Every worker lost: queued work fails instead of waiting for ever. */
+static void
+test_fail_unrunnable_lost (Fixture *f, gconstpointer data)
+{
+  dmpi_sched_add_worker (f->sched, 2, "a", 1, 0);
+  for (guint64 id = 1; id <= 6; id++)
+    submit (f->sched, id, "sleep", NULL, 0);
+  dmpi_sched_remove_worker (f->sched, 2, "exited");
+  g_assert_false (dmpi_sched_has_runnable_worker (f->sched));
+  dmpi_sched_clear_actions (f->sched);
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (f->sched, &stats);
+  guint64 queued = stats.n_by_state[DMPI_TASK_QUEUED];
+  g_assert_cmpuint (queued, >, 0);
+  g_assert_cmpuint (dmpi_sched_fail_unrunnable (f->sched, DMPI_ERROR_WORKER_LOST, "no worker is left"), ==, queued);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_REPORT, -1), ==, queued);
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_by_state[DMPI_TASK_ERRED], ==, 6);
+}
+
+/* ---- results held per worker ---- */
+
+/* n_held of every worker, against a count over every task. */
+static void
+check_held (DmpiSched *sched, guint64 max_id, guint n_ranks)
+{
+  g_autofree guint *full = g_new0 (guint, n_ranks);
+  g_autofree guint *fast = g_new0 (guint, n_ranks);
+
+  for (guint64 id = 1; id <= max_id; id++)
+    {
+      const DmpiSchedTask *t = dmpi_sched_lookup (sched, id);
+      if (t != NULL && t->state == DMPI_TASK_MEMORY && t->holder >= 0 && (guint) t->holder < n_ranks)
+        full[t->holder]++;
+    }
+  dmpi_sched_count_held (sched, fast, n_ranks);
+  for (guint r = 0; r < n_ranks; r++)
+    g_assert_cmpuint (fast[r], ==, full[r]);
+}
+
+/* A task id in @state, at random, or 0. */
+static guint64
+pick (DmpiSched *sched, GRand *rand, guint64 max_id, DmpiTaskState state)
+{
+  if (max_id == 0)
+    return 0;
+  guint64 start = (guint64) g_rand_int_range (rand, 1, (gint32) max_id + 1);
+
+  for (guint64 i = 0; i < max_id; i++)
+    {
+      guint64 id = (start + i - 1) % max_id + 1;
+      const DmpiSchedTask *t = dmpi_sched_lookup (sched, id);
+      if (t != NULL && t->state == state)
+        return id;
+    }
+  return 0;
+}
+
+static void
+test_held_counter (Fixture *f, gconstpointer data)
+{
+  enum { FIRST = 2, N_WORKERS = 4, N_RANKS = FIRST + N_WORKERS + 1 };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (42);
+  guint64 next_id = 1;
+  guint counted[12] = { 0 };
+
+  for (int r = FIRST; r < FIRST + N_WORKERS; r++)
+    dmpi_sched_add_worker (f->sched, r, "h", 2, 0);
+  for (guint step = 0; step < 4000; step++)
+    {
+      guint what = (guint) g_rand_int_range (rand, 0, 12);
+      guint64 id = 0;
+      int rank = g_rand_int_range (rand, FIRST, FIRST + N_WORKERS);
+      switch (what)
+        {
+        case 0:   /* a few tasks, some on earlier ones, some retried on failure */
+        case 1:
+          for (guint i = 0; i < 4; i++, next_id++)
+            {
+              guint64 deps[2];
+              guint n_deps = 0;
+              for (guint j = 0; j < 2 && next_id > 1; j++)
+                {
+                  guint64 d = (guint64) g_rand_int_range (rand, 1, (gint32) next_id);
+                  const DmpiSchedTask *t = dmpi_sched_lookup (f->sched, d);
+                  if (t != NULL && g_rand_boolean (rand) && (n_deps == 0 || deps[0] != d))
+                    deps[n_deps++] = d;
+                }
+              DmpiSchedTaskSpec spec = { .id = next_id, .function = "work", .deps = deps, .n_deps = n_deps,
+                                         .retries = g_rand_int_range (rand, 0, 2) };
+              submit_spec (f->sched, &spec);
+            }
+          break;
+        case 2:   /* finished */
+        case 3:
+        case 4:
+          if ((id = pick (f->sched, rand, next_id - 1, DMPI_TASK_PROCESSING)) != 0)
+            dmpi_sched_task_finished (f->sched, dmpi_sched_lookup (f->sched, id)->worker, 0, id,
+                                      (guint64) g_rand_int_range (rand, 1, 1 << 20), 0, 0.05);
+          break;
+        case 5:   /* failed: retried if it may be */
+          if ((id = pick (f->sched, rand, next_id - 1, DMPI_TASK_PROCESSING)) != 0)
+            dmpi_sched_task_erred (f->sched, dmpi_sched_lookup (f->sched, id)->worker, 0, id,
+                                   DMPI_ERROR_TASK_FAILED, "boom", 0, 0.05);
+          break;
+        case 6:   /* released, or cancelled */
+          if ((id = pick (f->sched, rand, next_id - 1,
+                          g_rand_boolean (rand) ? DMPI_TASK_MEMORY : DMPI_TASK_PROCESSING)) != 0)
+            {
+              if (g_rand_boolean (rand))
+                dmpi_sched_release (f->sched, &id, 1);
+              else
+                dmpi_sched_cancel (f->sched, &id, 1);
+            }
+          break;
+        case 7:   /* a STEAL answered either way */
+          if ((id = pick (f->sched, rand, next_id - 1, DMPI_TASK_PROCESSING)) != 0)
+            {
+              const DmpiSchedTask *t = dmpi_sched_lookup (f->sched, id);
+              if (g_rand_boolean (rand))
+                dmpi_sched_task_given_back (f->sched, t->worker, id);
+              else
+                dmpi_sched_steal_refused (f->sched, t->worker, id);
+            }
+          break;
+        case 8:   /* scattered data */
+          if (dmpi_sched_get_worker (f->sched, rank)->alive)
+            {
+              g_autofree char *key = g_strdup_printf ("scatter-%" G_GUINT64_FORMAT, next_id);
+              dmpi_sched_data_added (f->sched, rank, next_id++, key, 64);
+            }
+          break;
+        case 9:   /* a worker lost, or back */
+          if (dmpi_sched_get_worker (f->sched, rank)->alive)
+            {
+              if (g_rand_int_range (rand, 0, 4) == 0)
+                dmpi_sched_remove_worker (f->sched, rank, "lost");
+            }
+          else
+            dmpi_sched_add_worker (f->sched, rank, "h", 2, 0);
+          break;
+        case 10:  /* paused or resumed */
+          dmpi_sched_worker_paused (f->sched, rank, g_rand_int_range (rand, 0, 3) == 0);
+          break;
+        case 11:  /* the STEALs of the last event answered */
+          {
+            guint n;
+            const DmpiSchedAction *actions = dmpi_sched_get_actions (f->sched, &n);
+            g_autoptr(GArray) steals = g_array_new (FALSE, FALSE, sizeof (DmpiSchedAction));
+            for (guint i = 0; i < n; i++)
+              if (actions[i].kind == DMPI_ACTION_STEAL)
+                g_array_append_val (steals, actions[i]);
+            for (guint i = 0; i < steals->len; i++)
+              {
+                const DmpiSchedAction *a = &g_array_index (steals, DmpiSchedAction, i);
+                if (g_rand_boolean (rand))
+                  dmpi_sched_task_given_back (f->sched, a->worker, a->id);
+                else
+                  dmpi_sched_steal_refused (f->sched, a->worker, a->id);
+              }
+          }
+          break;
+        default:
+          break;
+        }
+      counted[what]++;
+      if (what != 11 && g_rand_int_range (rand, 0, 4) != 0)
+        dmpi_sched_clear_actions (f->sched);
+      check_held (f->sched, next_id - 1, N_RANKS);
+    }
+  /* The sequence did reach every kind of event and results were held. */
+  for (guint i = 0; i < G_N_ELEMENTS (counted); i++)
+    g_assert_cmpuint (counted[i], >, 0);
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_finished, >, 100);
+  g_assert_cmpuint (stats.n_stolen, >, 0);
+}
+
+/* A failure that ends the last need of the failed task itself (released
+ * by the client, its one dependent failing with it): it is forgotten once,
+ * and a cancelled one keeps its worker's slot until the worker reports. */
+static void
+test_fail_forgets_once (Fixture *f, gconstpointer data)
+{
+  dmpi_sched_add_worker (f->sched, 2, "a", 1, 0);
+  guint64 d1[] = { 1 }, d3[] = { 3 }, one = 1, three = 3;
+  submit (f->sched, 1, "fail", NULL, 0);
+  submit (f->sched, 2, "inc", d1, 1);
+  dmpi_sched_release (f->sched, &one, 1);
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_task_erred (f->sched, 2, 0, 1, DMPI_ERROR_TASK_FAILED, "boom", 0, 0.1);
+  g_assert_null (dmpi_sched_lookup (f->sched, 1));
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 2)->state, ==, DMPI_TASK_ERRED);
+  g_assert_cmpuint (find (f->sched, DMPI_ACTION_REPORT, 2)->error_code, ==, DMPI_ERROR_DEPENDENCY_FAILED);
+  dmpi_sched_clear_actions (f->sched);
+
+  submit (f->sched, 3, "sleep", NULL, 0);
+  submit (f->sched, 4, "inc", d3, 1);
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 3)->state, ==, DMPI_TASK_PROCESSING);
+  dmpi_sched_release (f->sched, &three, 1);
+  dmpi_sched_cancel (f->sched, &three, 1);
+  dmpi_sched_clear_actions (f->sched);
+  DmpiSchedWorker *w2 = dmpi_sched_get_worker (f->sched, 2);
+  g_assert_nonnull (dmpi_sched_lookup (f->sched, 3));        /* still on its worker */
+  g_assert_cmpuint (w2->n_processing, ==, 1);
+  dmpi_sched_task_finished (f->sched, 2, 0, 3, 8, 0, 0.1);
+  g_assert_nonnull (find (f->sched, DMPI_ACTION_FREE, 3));
+  g_assert_null (dmpi_sched_lookup (f->sched, 3));
+  g_assert_cmpuint (w2->n_processing, ==, 0);
+  dmpi_sched_clear_actions (f->sched);
+}
+
+/* Not worth stealing at first (short tasks); once the function turns out
+ * slower, without any change on the busy worker, it is. */
+static void
+test_steal_after_learning (Fixture *f, gconstpointer data)
+{
+  pile (f->sched, 5, 8, 1e-5, NULL, 0);
+  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_STEAL, -1), ==, 0);
+  int only3[] = { 3 };
+  DmpiSchedTaskSpec spec = { .id = 50, .function = "work", .restrict_to = only3, .n_restrict = 1 };
+  submit_spec (f->sched, &spec);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_COMPUTE, 50)->worker, ==, 3);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_STEAL, -1), ==, 0);
+  dmpi_sched_task_finished (f->sched, 3, 0, 50, 8, 0, 1.0);         /* "work" takes long */
+  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_STEAL, 6), ==, 1);
+  dmpi_sched_clear_actions (f->sched);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -792,6 +1226,13 @@ main (int argc, char **argv)
   ADD ("/sched-core/steal-transfer-dominates", test_steal_transfer_dominates);
   ADD ("/sched-core/steal-not-worth", test_steal_not_worth);
   ADD ("/sched-core/steal-off", test_steal_off);
+  ADD ("/sched-core/steal-after-learning", test_steal_after_learning);
   ADD ("/sched-core/pause", test_pause);
+  ADD ("/sched-core/steal-refused", test_steal_refused);
+  ADD ("/sched-core/steal-refused-cancelled-removed", test_steal_refused_cancelled_removed);
+  ADD ("/sched-core/fail-unrunnable", test_fail_unrunnable);
+  ADD ("/sched-core/fail-unrunnable-lost", test_fail_unrunnable_lost);
+  ADD ("/sched-core/held-counter", test_held_counter);
+  ADD ("/sched-core/fail-forgets-once", test_fail_forgets_once);
   return g_test_run ();
 }

@@ -8,8 +8,9 @@
 # on a fan-out that placement piles onto a few workers, stealing keeps
 # threads from idling while others hold unstarted work (measured without
 # stealing too, to show the graph is imbalanced), it does not move more data
-# in the tree and the shuffle, and a paused worker gets nothing while what
-# it had not started runs elsewhere.
+# in the tree and the shuffle, a paused worker gets nothing while what it
+# had not started runs elsewhere, and every STEAL gets an answer (given
+# back, or refused once started).
 . "$top_srcdir/t/tap/tap.sh"
 
 sim=$top_builddir/contrib/sim/dask-mpi-sim
@@ -20,7 +21,7 @@ get () { sed -n "s/^$2=//p" "$1"; }
 # below A B: A < B as numbers
 below () { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 < b + 0) }'; }
 
-plan 37
+plan 39
 
 for g in parallel tree shuffle fanout; do
     timeout -k 5 120 "$sim" --graph $g --workers 100 --tasks 20000 --sched-scale 0 >$g.out 2>$g.err
@@ -53,6 +54,9 @@ frac=$(get fanout-nosteal.out idle_while_backlog_frac)
 ok "fanout without stealing: imbalanced (idle while others hold work: $frac > 0.3)" below 0.3 "$frac"
 frac=$(get fanout.out idle_while_backlog_frac)
 ok "fanout with stealing: idle while others hold work $frac < 0.1 ($(get fanout.out steal_requests) steals)" below "$frac" 0.1
+# The simulated worker answers every STEAL: given back, or refused once started.
+is "$(( $(get fanout.out tasks_given_back) + $(get fanout.out steals_refused) ))" "$(get fanout.out steal_requests)" \
+    "fanout: every STEAL is answered, given back or refused ($(get fanout.out steals_refused) refused)"
 
 # Worker rank 2 pauses at 10 ms and never resumes.
 timeout -k 5 120 "$sim" --graph fanout --workers 100 --tasks 20000 --sched-scale 0 --pause 0.01 >pause.out 2>pause.err
@@ -62,6 +66,8 @@ is "$(get pause.out tasks_done)" "$(get pause.out tasks)" "pause: all tasks comp
 is "$(get pause.out tasks_not_run_once)" 0 "pause: every task runs exactly once"
 is "$(get pause.out compute_to_paused)" 0 "pause: nothing is sent to the paused worker"
 ok "pause: what it had not started was given back ($(get pause.out tasks_given_back) tasks)" below 0 "$(get pause.out tasks_given_back)"
+is "$(( $(get pause.out tasks_given_back) + $(get pause.out steals_refused) ))" "$(get pause.out steal_requests)" \
+    "pause: every STEAL is answered, given back or refused"
 
 # The figures the benchmark reads are there and sane.
 dps=$(get parallel.out decisions_per_s) bpt=$(get parallel.out bytes_per_task)

@@ -24,7 +24,7 @@
  * Work stealing is modelled as the worker does it (lib/worker.c): a STEAL
  * reaches the worker one latency after it left the scheduler; the worker
  * gives the task back (one latency to the scheduler) if it has not started
- * it, waiting for its inputs or for a thread, and ignores it otherwise. A
+ * it, waiting for its inputs or for a thread, and refuses it otherwise. A
  * worker can be paused (--pause): it starts nothing new and tells the
  * scheduler, which asks back what it has not started. */
 #include "config.h"
@@ -192,6 +192,7 @@ typedef enum {
   EV_RELEASE,         /* the client lets go of its intermediate futures */
   EV_STEAL,           /* a STEAL reaches its worker */
   EV_GIVE_BACK,       /* the worker's GIVE_BACK reaches the scheduler */
+  EV_REFUSED,         /* the worker's refusal of a STEAL (started) reaches the scheduler */
   EV_PAUSE,           /* a worker pauses (id 1) or resumes (id 0) */
   EV_PAUSED,          /* ... and the scheduler hears of it */
 } EventKind;
@@ -303,7 +304,7 @@ typedef struct {
   /* figures */
   double   core_seconds;
   guint64  core_events, core_actions, n_compute;
-  guint64  n_steal, n_given_back, n_compute_to_paused;
+  guint64  n_steal, n_given_back, n_refused, n_compute_to_paused;
   guint64  n_done, n_reported;
   guint64  bytes_moved, bytes_produced;
   double   busy_seconds;   /* thread-seconds computing */
@@ -504,13 +505,21 @@ on_arrive (Sim *s, int rank, guint64 id)
     }
 }
 
-/* A STEAL arrived: give the task back if it has not started here. */
+/* A STEAL arrived: give the task back if it has not started here, refuse
+ * it if it has (the answer lets the scheduler look elsewhere). */
 static void
 on_steal (Sim *s, int rank, guint64 id)
 {
   guint8 *place = &s->place[id - 1];
 
-  if ((*place != TASK_FETCHING && *place != TASK_READY) || s->at[id - 1] != rank)
+  if (s->at[id - 1] != rank)
+    return;
+  if (*place == TASK_RUNNING || *place == TASK_DONE)
+    {
+      eq_push (&s->q, s->now + s->latency, EV_REFUSED, rank, id);
+      return;
+    }
+  if (*place != TASK_FETCHING && *place != TASK_READY)
     return;
   if (*place == TASK_READY)
     s->backlog--;
@@ -536,6 +545,11 @@ to_core (Sim *s, const Event *ev)
     case EV_GIVE_BACK:
       dmpi_sched_task_given_back (s->sched, ev->worker, ev->id);
       s->n_given_back++;
+      s->core_events++;
+      break;
+    case EV_REFUSED:
+      dmpi_sched_steal_refused (s->sched, ev->worker, ev->id);
+      s->n_refused++;
       s->core_events++;
       break;
     case EV_PAUSED:
@@ -662,7 +676,7 @@ run (Sim *s)
     {
       Event ev = eq_pop (&s->q);
       gboolean to_sched = ev.kind == EV_FINISHED || ev.kind == EV_RELEASE || ev.kind == EV_GIVE_BACK
-                          || ev.kind == EV_PAUSED;
+                          || ev.kind == EV_REFUSED || ev.kind == EV_PAUSED;
       if (to_sched && ev.t < s->sched_free)
         {
           /* The scheduler is still busy with earlier messages. */
@@ -708,6 +722,7 @@ run (Sim *s)
         case EV_FINISHED:
         case EV_RELEASE:
         case EV_GIVE_BACK:
+        case EV_REFUSED:
         case EV_PAUSED:
           {
             /* The scheduler takes every report that is there in one step;
@@ -719,7 +734,8 @@ run (Sim *s)
               {
                 to_core (s, &ev);
                 if (ev.kind == EV_PAUSED || s->q.len == 0 || s->q.v[0].t > s->now
-                    || (s->q.v[0].kind != EV_FINISHED && s->q.v[0].kind != EV_GIVE_BACK))
+                    || (s->q.v[0].kind != EV_FINISHED && s->q.v[0].kind != EV_GIVE_BACK
+                        && s->q.v[0].kind != EV_REFUSED))
                   break;
                 ev = eq_pop (&s->q);
               }
@@ -783,6 +799,7 @@ report_figures (Sim *s, const char *graph)
   printf ("stealing=%s\n", s->no_steal ? "off" : "on");
   printf ("steal_requests=%" G_GUINT64_FORMAT "\n", s->n_steal);
   printf ("tasks_given_back=%" G_GUINT64_FORMAT "\n", s->n_given_back);
+  printf ("steals_refused=%" G_GUINT64_FORMAT "\n", s->n_refused);
   printf ("compute_to_paused=%" G_GUINT64_FORMAT "\n", s->n_compute_to_paused);
   printf ("decisions_per_s=%.0f\n", (double) (s->core_events + s->core_actions) / core);
 }

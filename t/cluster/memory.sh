@@ -10,7 +10,7 @@ client=$top_builddir/t/cluster/test-client
 faults=$top_builddir/t/cluster/.libs/faults-module.so
 [ -x "$client" ] || skip_all "$client is not built"
 [ -e "$faults" ] || skip_all "$faults is not built"
-plan 16
+plan 18
 
 # A task that touches memory until it is stopped: at 95% of 400 MiB.
 run_mpi 120 "$DASK_MPI_RUN" -n 4 --memory-limit 400MiB "$client" memory "$faults" 2 hog
@@ -33,7 +33,13 @@ like "$(grep '^error: ' "$RUN_OUT")" "*task 'hog-1' (function alloc_huge) failed
 is "$RUN_LEFTOVER" 0 "... and no process is left"
 [ "$RUN_STATUS" = 0 ] || diag "$(tail -n 30 "$RUN_OUT" "$RUN_ERR")"
 
-# A task at 87% of the limit for 1.5 s: its worker pauses, then resumes.
+# The only worker stops a task: later tasks fail at once, no hang.
+run_mpi 120 "$DASK_MPI_RUN" -n 3 --memory-limit 400MiB "$client" memory-last "$faults"
+is "$RUN_STATUS" 0 "with its only worker retired, a later task fails with a reason instead of waiting (status $RUN_STATUS; $(grep '^after:' "$RUN_OUT"))"
+is "$RUN_LEFTOVER" 0 "... and no process is left"
+[ "$RUN_STATUS" = 0 ] || diag "$(tail -n 30 "$RUN_OUT" "$RUN_ERR")"
+
+# A task at 81-83% of the limit for 1.5 s: its worker pauses, then resumes.
 run_mpi 120 "$DASK_MPI_RUN" -n 4 --memory-limit 400MiB "$client" pause "$faults" 2
 is "$RUN_STATUS" 0 "a task near the memory limit pauses its worker; every task completes (status $RUN_STATUS)"
 ok "... the scheduler logs the pause with the memory figures" grep -q "worker rank [0-9]* paused: memory at [0-9.]*.*MiB, [89][0-9]% of the limit of 400.0.*MiB" "$RUN_ERR"
