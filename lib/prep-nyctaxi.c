@@ -165,12 +165,13 @@ is_own_temporary (const char *name)
   return TRUE;
 }
 
-/* Removes the temporaries an earlier run left when it was killed beyond
- * its signal handlers (SIGKILL, a node lost): regular files only, a symlink
- * or anything else under such a name is left alone. No run of this job may
- * be writing to the folder at the same time. Returns how many went. */
+/* Removes the regular files in @folder whose names @wanted accepts (a
+ * symlink or anything else under such a name is left alone; unlink never
+ * follows a symlink, so a swap after the lstat is harmless). @what names
+ * them in a message. Returns how many went. */
 static guint
-remove_stale_temporaries (const char *folder)
+remove_in_folder (const char *folder, gboolean (*wanted) (const char *name, gconstpointer data), gconstpointer data,
+                  const char *what)
 {
   g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
   const char *name;
@@ -180,18 +181,32 @@ remove_stale_temporaries (const char *folder)
   while ((name = g_dir_read_name (dir)) != NULL)
     {
       GStatBuf st;
-      if (!is_own_temporary (name))
+      if (!wanted (name, data))
         continue;
       g_autofree char *path = g_build_filename (folder, name, NULL);
-      /* unlink never follows a symlink, so a swap after the lstat is harmless. */
       if (g_lstat (path, &st) != 0 || !S_ISREG (st.st_mode))
         continue;
       if (g_unlink (path) == 0)
         removed++;
       else if (errno != ENOENT)
-        g_printerr (PROG ": cannot remove the stale temporary %s: %s\n", path, g_strerror (errno));
+        g_printerr (PROG ": cannot remove the %s %s: %s\n", what, path, g_strerror (errno));
     }
   return removed;
+}
+
+static gboolean
+is_own_temporary_name (const char *name, gconstpointer data)
+{
+  return is_own_temporary (name);
+}
+
+/* Removes the temporaries an earlier run left when it was killed beyond
+ * its signal handlers (SIGKILL, a node lost). No run of this job may be
+ * writing to the folder at the same time. Returns how many went. */
+static guint
+remove_stale_temporaries (const char *folder)
+{
+  return remove_in_folder (folder, is_own_temporary_name, NULL, "stale temporary");
 }
 
 /* Creates the output folder if needed, removes an earlier run's
@@ -258,33 +273,25 @@ print_head (const char *path, GError **error)
   return TRUE;
 }
 
+/* part.N.parquet with N >= *(guint *) data. */
+static gboolean
+is_part_beyond (const char *name, gconstpointer data)
+{
+  guint64 n;
+  char *end = NULL;
+  if (!g_str_has_prefix (name, "part.") || !g_ascii_isdigit (name[5]))
+    return FALSE;
+  n = g_ascii_strtoull (name + 5, &end, 10);
+  return strcmp (end, ".parquet") == 0 && n >= *(const guint *) data;
+}
+
 /* Removes part.N.parquet files with N >= n_parts, left by an earlier run
  * with more partitions: after a successful run the folder holds exactly
  * this run's parts. Returns how many went. */
 static guint
 remove_stale_parts (const char *folder, guint n_parts)
 {
-  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
-  const char *name;
-  guint removed = 0;
-  if (dir == NULL)
-    return 0;
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      guint64 n;
-      char *end = NULL;
-      if (!g_str_has_prefix (name, "part.") || !g_ascii_isdigit (name[5]))
-        continue;
-      n = g_ascii_strtoull (name + 5, &end, 10);
-      if (strcmp (end, ".parquet") != 0 || n < n_parts)
-        continue;
-      g_autofree char *path = g_build_filename (folder, name, NULL);
-      if (g_unlink (path) == 0)
-        removed++;
-      else
-        g_printerr (PROG ": cannot remove the stale %s: %s\n", path, g_strerror (errno));
-    }
-  return removed;
+  return remove_in_folder (folder, is_part_beyond, &n_parts, "stale");
 }
 
 static gint
