@@ -22,6 +22,14 @@
 #define STEAL_VICTIMS 4u
 /* Tasks a worker remembers as sent (the newest; see WorkerEntry). */
 #define SENT_RING 32u
+/* Sending ahead (see dmpi_sched_set_sending_ahead): only tasks with at most
+ * this many inputs (a check costs a pass over them), and at most this many
+ * bytes of inputs in memory on other workers (a task sent ahead skips
+ * place()'s weighing of bytes against load); the tasks a worker remembers
+ * as candidates when its limit is reached. */
+#define AHEAD_MAX_DEPS 8u
+#define AHEAD_MAX_FETCH_BYTES ((guint64) 1 << 20)
+#define AHEAD_CANDIDATES 8u
 
 struct _DmpiSched {
   GHashTable *tasks;             /* id → DmpiSchedTask*, owned */
@@ -57,6 +65,7 @@ struct _DmpiSched {
   guint64     idle_threads;
   guint64     n_steal_pending;
   int         avoid;             /* rank place() and restricted_choice() skip, or -1 */
+  gboolean    ahead;             /* sending ahead (dmpi_sched_set_sending_ahead) */
   guint64     events_until_scan; /* rate limit of scan_sent() */
 };
 
@@ -86,6 +95,10 @@ typedef struct {
   const DmpiSchedFunction *unworthy_fn;       /* NULL: nothing known */
   double          unworthy_below;
   guint64         ring[SENT_RING];
+  /* Tasks not sent ahead to it because it had DMPI_SCHED_AHEAD_PER_THREAD
+   * per thread already: tried again as those start (the newest kept). */
+  guint64         candidates[AHEAD_CANDIDATES];
+  guint           n_candidates;
 } WorkerEntry;
 
 #define ENTRY(worker) ((WorkerEntry *) (worker))
@@ -871,7 +884,7 @@ still_sent (DmpiSched *sched, guint64 id, int rank)
   DmpiSchedTask *task = dmpi_sched_lookup (sched, id);
 
   return task != NULL && task->state == DMPI_TASK_PROCESSING && task->worker == rank && !task->stealing
-         && !task->refused ? task : NULL;
+         && !task->refused && !task->ahead ? task : NULL;
 }
 
 static void
@@ -951,7 +964,7 @@ scan_sent (DmpiSched *sched)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       DmpiSchedTask *task = value;
-      if (task->state != DMPI_TASK_PROCESSING || task->stealing || task->refused)
+      if (task->state != DMPI_TASK_PROCESSING || task->stealing || task->refused || task->ahead)
         continue;
       DmpiSchedWorker *worker = dmpi_sched_get_worker (sched, task->worker);
       if (worker == NULL)
@@ -967,6 +980,20 @@ scan_sent (DmpiSched *sched)
   return TRUE;
 }
 
+static void send_ahead_after (DmpiSched *sched, DmpiSchedTask *task);
+
+static void
+push_compute (DmpiSched *sched, DmpiSchedTask *task, DmpiSchedWorker *worker)
+{
+  DmpiSchedAction action = {
+    .kind = DMPI_ACTION_COMPUTE,
+    .worker = worker->rank,
+    .id = task->id,
+    .task = task,
+  };
+  push_action (sched, &action);
+}
+
 static void
 send_to_worker (DmpiSched *sched, DmpiSchedTask *task, DmpiSchedWorker *worker)
 {
@@ -976,13 +1003,8 @@ send_to_worker (DmpiSched *sched, DmpiSchedTask *task, DmpiSchedWorker *worker)
   worker->n_processing++;
   worker_load_changed_by (sched, worker, +1);
   sent_append (worker, task->id);
-  DmpiSchedAction action = {
-    .kind = DMPI_ACTION_COMPUTE,
-    .worker = worker->rank,
-    .id = task->id,
-    .task = task,
-  };
-  push_action (sched, &action);
+  push_compute (sched, task, worker);
+  send_ahead_after (sched, task);
 }
 
 static double
@@ -1111,6 +1133,207 @@ make_ready (DmpiSched *sched, DmpiSchedTask *task)
   send_to_worker (sched, task, worker);
 }
 
+/* ---- sending ahead (see dmpi_sched_set_sending_ahead) ---- */
+
+int
+dmpi_sched_input_rank (const DmpiSchedTask *dep)
+{
+  g_return_val_if_fail (dep != NULL, -1);
+  if (dep->state == DMPI_TASK_MEMORY)
+    return dep->holder;
+  return dep->state == DMPI_TASK_PROCESSING ? dep->worker : -1;
+}
+
+static gboolean
+may_run_on (const DmpiSchedTask *task, const DmpiSchedWorker *worker)
+{
+  if (task->n_restrict == 0)
+    return TRUE;
+  for (guint i = 0; i < task->n_restrict; i++)
+    if (task->restrict_to[i] == worker->rank)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+ahead_full (const DmpiSchedWorker *worker)
+{
+  return worker->n_ahead >= DMPI_SCHED_AHEAD_PER_THREAD * worker->nthreads;
+}
+
+static void
+remember_candidate (DmpiSchedWorker *worker, guint64 id)
+{
+  WorkerEntry *e = ENTRY (worker);
+
+  for (guint i = 0; i < e->n_candidates; i++)
+    if (e->candidates[i] == id)
+      return;
+  if (e->n_candidates == AHEAD_CANDIDATES)
+    {
+      memmove (e->candidates, e->candidates + 1, (AHEAD_CANDIDATES - 1) * sizeof (guint64));
+      e->n_candidates--;
+    }
+  e->candidates[e->n_candidates++] = id;
+}
+
+/* Send @task ahead if it qualifies: waiting for one input only, which is
+ * processing (or itself sent ahead) on a worker that may run @task, has
+ * room for one more, and would not fetch much from elsewhere. TRUE if sent. */
+static gboolean
+try_send_ahead (DmpiSched *sched, DmpiSchedTask *task)
+{
+  if (!sched->ahead || task->state != DMPI_TASK_WAITING || task->n_waiting != 1
+      || task->n_deps > AHEAD_MAX_DEPS)
+    return FALSE;
+  DmpiSchedTask *input = NULL;
+  for (guint i = 0; i < task->n_deps; i++)
+    if (task->deps[i]->state != DMPI_TASK_MEMORY)
+      input = task->deps[i];
+  if (input == NULL || input->state != DMPI_TASK_PROCESSING || input->stealing)
+    return FALSE;
+  DmpiSchedWorker *worker = dmpi_sched_get_worker (sched, input->worker);
+  if (!may_take (sched, worker) || !may_run_on (task, worker))
+    return FALSE;
+  guint64 fetch = 0;
+  for (guint i = 0; i < task->n_deps; i++)
+    if (task->deps[i] != input && task->deps[i]->holder != worker->rank)
+      fetch += task->deps[i]->nbytes;
+  if (fetch > AHEAD_MAX_FETCH_BYTES)
+    return FALSE;
+  if (ahead_full (worker))
+    {
+      remember_candidate (worker, task->id);
+      return FALSE;
+    }
+  set_state (sched, task, DMPI_TASK_PROCESSING);
+  task->worker = worker->rank;
+  task->refused = FALSE;
+  task->ahead = TRUE;
+  worker->n_ahead++;
+  sched->stats.n_sent_ahead++;
+  push_compute (sched, task, worker);
+  send_ahead_after (sched, task);
+  return TRUE;
+}
+
+/* @task was just sent, or sent ahead: what waits for it alone may follow.
+ * Stops at the first dependent its worker has no room for (remembered as a
+ * candidate): a fan-out is placed by place() once @task is done. */
+static void
+send_ahead_after (DmpiSched *sched, DmpiSchedTask *task)
+{
+  if (!sched->ahead || task->dependents == NULL)
+    return;
+  DmpiSchedWorker *worker = dmpi_sched_get_worker (sched, task->worker);
+  guint n = n_dependents (task);
+  for (guint i = 0; i < n && worker != NULL; i++)
+    {
+      DmpiSchedTask *d = dmpi_sched_lookup (sched, dependent_at (task, i));
+      if (d == NULL || d->state != DMPI_TASK_WAITING || d->n_waiting != 1)
+        continue;
+      if (ahead_full (worker))
+        {
+          if (may_run_on (d, worker))
+            remember_candidate (worker, d->id);
+          break;
+        }
+      try_send_ahead (sched, d);
+    }
+}
+
+static void ask_back (DmpiSched *sched, DmpiSchedTask *task, DmpiSchedWorker *worker);
+
+/* Room for more tasks sent ahead on @worker: try its candidates, oldest first. */
+static void
+refill_ahead (DmpiSched *sched, DmpiSchedWorker *worker)
+{
+  WorkerEntry *e = ENTRY (worker);
+
+  while (e->n_candidates > 0 && !ahead_full (worker))
+    {
+      guint64 id = e->candidates[0];
+      memmove (e->candidates, e->candidates + 1, (e->n_candidates - 1) * sizeof (guint64));
+      e->n_candidates--;
+      DmpiSchedTask *task = dmpi_sched_lookup (sched, id);
+      if (task != NULL)
+        try_send_ahead (sched, task);
+    }
+}
+
+/* The input @task was sent ahead for is in memory on its worker, which
+ * starts @task now without asking: it counts as processing there. */
+static void
+start_ahead (DmpiSched *sched, DmpiSchedTask *task, DmpiSchedWorker *worker)
+{
+  task->ahead = FALSE;
+  worker->n_ahead--;
+  worker->n_processing++;
+  worker_load_changed_by (sched, worker, +1);
+  sent_append (worker, task->id);
+  if (worker->paused)
+    ask_back (sched, task, worker);      /* as pausing asked back the others */
+  refill_ahead (sched, worker);
+}
+
+static void leave_worker (DmpiSched *sched, DmpiSchedTask *task, DmpiSchedWorker *worker);
+static gboolean unneeded (const DmpiSchedTask *task);
+static gboolean is_final (DmpiTaskState state);
+static void forget (DmpiSched *sched, DmpiSchedTask *task);
+
+/* @task leaves worker @rank without a result (it failed, or was given
+ * back): the worker drops the tasks sent ahead to wait there for it, and
+ * those waiting for them; here they wait again, or, failed or cancelled
+ * meanwhile, are done with. Call before @task's own transition. */
+static void
+drop_ahead (DmpiSched *sched, DmpiSchedTask *task, int rank)
+{
+  DmpiSchedWorker *worker = dmpi_sched_get_worker (sched, rank);
+
+  if (worker == NULL || worker->n_ahead == 0 || task->dependents == NULL)
+    return;
+  g_autoptr(GArray) todo = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr(GArray) done_with = g_array_new (FALSE, FALSE, sizeof (guint64));
+  for (guint i = 0; i < n_dependents (task); i++)
+    {
+      guint64 id = dependent_at (task, i);
+      g_array_append_val (todo, id);
+    }
+  for (guint i = 0; i < todo->len; i++)
+    {
+      DmpiSchedTask *d = dmpi_sched_lookup (sched, g_array_index (todo, guint64, i));
+      if (d == NULL || !d->ahead || d->worker != rank)
+        continue;
+      leave_worker (sched, d, worker);
+      /* Released while there (and not fire-and-forget): nobody wants it run. */
+      if (d->state == DMPI_TASK_PROCESSING && (!unneeded (d) || d->keep))
+        {
+          set_state (sched, d, DMPI_TASK_WAITING);
+          sched->stats.n_ahead_dropped++;
+        }
+      else
+        g_array_append_val (done_with, d->id);
+      for (guint j = 0; j < n_dependents (d); j++)
+        {
+          guint64 id = dependent_at (d, j);
+          g_array_append_val (todo, id);
+        }
+    }
+  for (guint i = 0; i < done_with->len; i++)
+    {
+      DmpiSchedTask *d = dmpi_sched_lookup (sched, g_array_index (done_with, guint64, i));
+      if (d != NULL && d->worker < 0 && unneeded (d))
+        forget (sched, d);
+    }
+}
+
+void
+dmpi_sched_set_sending_ahead (DmpiSched *sched, gboolean enabled)
+{
+  g_return_if_fail (sched != NULL);
+  sched->ahead = enabled != FALSE;
+}
+
 /* ---- work stealing ---- */
 
 /* A STEAL for @task goes out to @worker, which processes it. */
@@ -1131,6 +1354,14 @@ ask_back (DmpiSched *sched, DmpiSchedTask *task, DmpiSchedWorker *worker)
 static void
 leave_worker (DmpiSched *sched, DmpiSchedTask *task, DmpiSchedWorker *worker)
 {
+  if (task->ahead)
+    {
+      /* Never counted in n_processing, never asked back. */
+      task->ahead = FALSE;
+      worker->n_ahead--;
+      task->worker = -1;
+      return;
+    }
   if (task->stealing)
     {
       task->stealing = FALSE;
@@ -1407,7 +1638,10 @@ mark_erred (DmpiSched *sched, DmpiSchedTask *task, guint code, char *message)
         for (guint i = 0; i < n_dependents (t); i++)
           {
             DmpiSchedTask *d = dmpi_sched_lookup (sched, dependent_at (t, i));
-            if (d == NULL || is_final (d->state) || d->state == DMPI_TASK_PROCESSING)
+            /* One processing goes on and reports: it has all its inputs.
+             * One sent ahead has not: it fails with the others (its worker
+             * runs it, or drops it, and it keeps its place there till then). */
+            if (d == NULL || is_final (d->state) || (d->state == DMPI_TASK_PROCESSING && !d->ahead))
               continue;
             d->error_code = DMPI_ERROR_DEPENDENCY_FAILED;
             g_free (d->error);
@@ -1478,10 +1712,19 @@ dmpi_sched_task_finished (DmpiSched *sched, int rank, guint thread, guint64 id, 
     for (guint i = 0; i < n_dependents (task); i++)
       {
         DmpiSchedTask *d = dmpi_sched_lookup (sched, dependent_at (task, i));
+        if (d != NULL && d->ahead)
+          {
+            /* Sent ahead for this input: its worker starts it now. */
+            if (d->worker == rank && d->state == DMPI_TASK_PROCESSING && --d->n_waiting == 0)
+              start_ahead (sched, d, worker);
+            continue;
+          }
         if (d == NULL || d->state != DMPI_TASK_WAITING)
           continue;
         if (--d->n_waiting == 0)
           make_ready (sched, d);
+        else if (d->n_waiting == 1)
+          try_send_ahead (sched, d);
       }
   if (task->deps != NULL)
     drop_deps (sched, task);
@@ -1495,8 +1738,12 @@ dmpi_sched_task_erred (DmpiSched *sched, int rank, guint thread, guint64 id, gui
                        const char *message, double start, double stop)
 {
   DmpiSchedWorker *worker;
-  DmpiSchedTask *task = processing_task (sched, rank, id, &worker);
+  DmpiSchedTask *task = dmpi_sched_lookup (sched, id);
 
+  /* No result: the worker dropped what was sent ahead for it. */
+  if (task != NULL && task->worker == rank && (task->state == DMPI_TASK_PROCESSING || task->state == DMPI_TASK_ERRED))
+    drop_ahead (sched, task, rank);
+  task = processing_task (sched, rank, id, &worker);
   if (task == NULL)
     return;
   record_run (sched, task, rank, thread, start, stop, TRUE);
@@ -1563,6 +1810,7 @@ dmpi_sched_remove_worker (DmpiSched *sched, int rank, const char *reason)
               task->stealing = FALSE;
               sched->n_steal_pending--;
             }
+          task->ahead = FALSE;
           task->worker = -1;
           g_array_append_val (lost, task->id);
         }
@@ -1571,6 +1819,8 @@ dmpi_sched_remove_worker (DmpiSched *sched, int rank, const char *reason)
     }
   worker->n_processing = 0;
   worker->n_stealing = 0;
+  worker->n_ahead = 0;
+  ENTRY (worker)->n_candidates = 0;
   sent_forget (worker);
   for (guint i = 0; i < lost->len; i++)
     {
@@ -1634,6 +1884,7 @@ dmpi_sched_task_given_back (DmpiSched *sched, int rank, guint64 id)
    * STEAL out on @rank any more (and a second answer finds none). */
   if (task == NULL || worker == NULL || task->worker != rank || !task->stealing)
     return;
+  drop_ahead (sched, task, rank);        /* the worker dropped them with it */
   if (task->state == DMPI_TASK_ERRED)
     {
       /* Cancelled meanwhile: it only held the worker's slot. */
@@ -1697,7 +1948,7 @@ dmpi_sched_worker_paused (DmpiSched *sched, int rank, gboolean paused)
         {
           DmpiSchedTask *task = value;
           if (task->state == DMPI_TASK_PROCESSING && task->worker == rank && !task->stealing
-              && !task->refused)
+              && !task->refused && !task->ahead)
             ask_back (sched, task, worker);
         }
     }
@@ -1926,6 +2177,8 @@ dmpi_sched_submit (DmpiSched *sched, const DmpiSchedTaskSpec *specs, gsize n_spe
       set_state (sched, task, DMPI_TASK_WAITING);
       if (waiting == 0)
         make_ready (sched, task);
+      else if (waiting == 1)
+        try_send_ahead (sched, task);
     }
   fill_workers (sched);
   return TRUE;
@@ -1978,7 +2231,10 @@ dmpi_sched_release (DmpiSched *sched, const guint64 *ids, gsize n_ids)
           free_result (sched, task);
           break;
         case DMPI_TASK_ERRED:
-          forget (sched, task);
+          /* Cancelled while on a worker: it keeps its place there until the
+           * worker reports (processing_task() forgets it then). */
+          if (task->worker < 0)
+            forget (sched, task);
           break;
         case DMPI_TASK_QUEUED:
           if (task->keep)

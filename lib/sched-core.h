@@ -74,10 +74,12 @@ struct _DmpiSchedTask {
   guint           error_code;      /* a DmpiError code when erred */
   guint16         retries;         /* runs left after a failure */
   guint16         n_restrict;      /* ranks it may run on (0: any) */
-  guint8          wanted;          /* the client holds a future to it */
-  guint8          keep;            /* fire and forget: runs even when released */
-  guint8          stealing;        /* a STEAL for it is out to its worker, not yet answered */
-  guint8          refused;         /* its worker refused a STEAL (started it): not asked again */
+  guint           wanted : 1;      /* the client holds a future to it */
+  guint           keep : 1;        /* fire and forget: runs even when released */
+  guint           stealing : 1;    /* a STEAL for it is out to its worker, not yet answered */
+  guint           refused : 1;     /* its worker refused a STEAL (started it): not asked again */
+  guint           ahead : 1;       /* sent ahead: on its worker, waiting there for an input
+                                    * that worker computes (see dmpi_sched_set_sending_ahead) */
   /* When it ran: see the task stream (dmpi_sched_read_stream). */
 };
 
@@ -119,7 +121,8 @@ typedef struct {
   guint   nthreads;
   guint64 memory_limit;
   char   *host;
-  guint   n_processing;     /* tasks sent and not finished */
+  guint   n_processing;     /* tasks sent and not finished (not counting those sent ahead) */
+  guint   n_ahead;          /* tasks sent ahead, waiting there for an input it computes */
   guint64 nbytes;           /* bytes of results it holds */
   guint64 n_done;
   double  busy_seconds;
@@ -167,6 +170,8 @@ typedef struct {
   guint   n_threads;
   guint64 n_steal_requests; /* STEAL actions ever queued */
   guint64 n_stolen;         /* tasks given back and placed again */
+  guint64 n_sent_ahead;     /* tasks sent ahead to wait for an input on its worker */
+  guint64 n_ahead_dropped;  /* of those, back to waiting: the input left without a result */
 } DmpiSchedStats;
 
 typedef struct _DmpiSched DmpiSched;
@@ -216,6 +221,24 @@ void     dmpi_sched_worker_paused (DmpiSched *sched, int rank, gboolean paused);
  * has tasks waiting for a thread, ask the busiest to give some back, if the
  * wait saved exceeds the cost of moving the task's inputs. */
 void     dmpi_sched_set_stealing  (DmpiSched *sched, gboolean enabled);
+/* Sending ahead (off by default; the scheduler binary turns it on): a
+ * waiting task whose one missing input is processing on a worker is sent to
+ * that worker at once, to start there the moment the input is computed,
+ * without a round trip through the scheduler (a chain runs at the worker's
+ * pace). Only tasks with few inputs, little data to fetch from elsewhere,
+ * and at most DMPI_SCHED_AHEAD_PER_THREAD such tasks per worker thread, so
+ * that a fan-out is not piled on one worker. A task sent ahead is
+ * processing there but not counted in n_processing, never stolen nor asked
+ * back; it counts as processing once the input is in memory. When the input
+ * leaves the worker without a result (fails, is retried, given back, or the
+ * worker is lost), the worker drops the tasks that waited for it there and
+ * they wait here again: the worker does the same on its side, so no message
+ * is needed. */
+#define DMPI_SCHED_AHEAD_PER_THREAD 8u
+void     dmpi_sched_set_sending_ahead (DmpiSched *sched, gboolean enabled);
+/* Where a task's input @dep is to be had: its holder when in memory, else
+ * (sent ahead on its input) the worker computing it; -1 when neither. */
+int      dmpi_sched_input_rank    (const DmpiSchedTask *dep);
 /* Nothing can run them any more (every worker lost, or the rest retired:
  * the caller knows; to the core a retired worker is only paused): every
  * queued or no-worker task fails with @error_code and the message "task

@@ -66,6 +66,22 @@ module_load_free (ModuleLoad *load)
   g_free (load);
 }
 
+/* A 1/0 switch from the environment; anything else is reported and ignored. */
+static gboolean
+env_switch (const char *name, gboolean fallback)
+{
+  const char *value = g_getenv (name);
+
+  if (value == NULL || *value == '\0')
+    return fallback;
+  if (strcmp (value, "0") == 0 || g_ascii_strcasecmp (value, "false") == 0)
+    return FALSE;
+  if (strcmp (value, "1") == 0 || g_ascii_strcasecmp (value, "true") == 0)
+    return TRUE;
+  g_warning ("ignoring %s=%s: give 1 or 0", name, value);
+  return fallback;
+}
+
 static void
 send_compute (Scheduler *s, int rank)
 {
@@ -158,7 +174,8 @@ drain_actions (Scheduler *s)
             for (guint j = 0; j < t->n_deps; j++)
               {
                 ids[j] = t->deps[j]->id;
-                ranks[j] = (guint32) t->deps[j]->holder;
+                /* Sent ahead: the worker computing the input, itself. */
+                ranks[j] = (guint32) dmpi_sched_input_rank (t->deps[j]);
               }
             dmpi_task_batch_builder_add (s->compute[a->worker], t->id, t->key, t->function, t->args_type,
                                          t->args, t->args_size, ids, ranks, t->n_deps);
@@ -694,14 +711,8 @@ dmpi_scheduler_run (const DmpiSchedulerOptions *options)
       else
         g_warning ("ignoring DASK_MPI_HEARTBEAT_TIMEOUT=%s: not a positive number of seconds", timeout_env);
     }
-  const char *stealing_env = g_getenv ("DASK_MPI_WORK_STEALING");
-  if (stealing_env != NULL && *stealing_env != '\0')
-    {
-      if (strcmp (stealing_env, "0") == 0 || g_ascii_strcasecmp (stealing_env, "false") == 0)
-        dmpi_sched_set_stealing (s.sched, FALSE);
-      else if (strcmp (stealing_env, "1") != 0 && g_ascii_strcasecmp (stealing_env, "true") != 0)
-        g_warning ("ignoring DASK_MPI_WORK_STEALING=%s: give 1 or 0", stealing_env);
-    }
+  dmpi_sched_set_stealing (s.sched, env_switch ("DASK_MPI_WORK_STEALING", TRUE));
+  dmpi_sched_set_sending_ahead (s.sched, env_switch ("DASK_MPI_SEND_AHEAD", TRUE));
   s.modules = g_ptr_array_new_with_free_func (g_free);
   s.compute = g_new0 (DmpiTaskBatchBuilder *, s.size);
   s.report = dmpi_result_batch_builder_new ();
@@ -743,8 +754,9 @@ dmpi_scheduler_run (const DmpiSchedulerOptions *options)
   DmpiSchedStats stats;
   dmpi_sched_get_stats (s.sched, &stats);
   g_message ("scheduler exits: %" G_GUINT64_FORMAT " tasks finished, %" G_GUINT64_FORMAT " erred, %"
-             G_GUINT64_FORMAT " moved to another worker by work stealing or a pause",
-             stats.n_finished, stats.n_erred, stats.n_stolen);
+             G_GUINT64_FORMAT " moved to another worker by work stealing or a pause, %" G_GUINT64_FORMAT
+             " sent ahead to wait on a worker for an input it computed (%" G_GUINT64_FORMAT " of them back: the input failed or moved)",
+             stats.n_finished, stats.n_erred, stats.n_stolen, stats.n_sent_ahead, stats.n_ahead_dropped);
   if (s.shutdown_timeout != NULL)
     {
       g_source_destroy (s.shutdown_timeout);

@@ -44,7 +44,13 @@
  * 8 µs, on 3 ranks over 2 cores). This costs at most idle cap + 1 ms of
  * polling per message sent. */
 #define HOT_AFTER_SEND_EXTRA_US 1000
-#define DEFAULT_IDLE_POLL_MAX_MS 10
+/* The idle cap also sets how long a rank polls hot after each send (cap +
+ * 1 ms), which is most of the CPU a rank that sends now and then takes from
+ * the ranks doing the work on a shared core. 2 ms rather than 10: moving 10 MB
+ * results between two workers on 4 ranks over 2 cores went from 3.07 to
+ * 3.65-3.74 GB/s (contrib/bench/transfer), while an idle rank's CPU went
+ * from 1.2% to 1.3% of a core (contrib/bench/idle). */
+#define DEFAULT_IDLE_POLL_MAX_MS 2
 /* At most this many MPI_Isend requests are active; the rest wait in a FIFO
  * and are started in order as earlier ones complete. Open MPI copes with
  * many more, but MPI_Testsome scans the whole array on every poll, and

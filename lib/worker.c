@@ -38,7 +38,10 @@ typedef struct {
   guint64 *dep_ids;
   int *dep_holders;
   GVariant **deps;
-  guint n_missing;
+  guint n_missing;         /* inputs not here yet (under running_lock: a compute
+                            * thread supplies the ones computed here) */
+  gboolean counted;        /* counted in Worker.executing */
+  gint done_state;         /* DONE_*: set by its compute thread under running_lock */
   /* Set by the compute thread. */
   GVariant *result;
   GError *error;
@@ -50,6 +53,8 @@ typedef struct {
   volatile sig_atomic_t *freeze_flag;   /* its thread's own flag */
   gboolean in_pool;      /* handed to the compute threads */
 } WTask;
+
+enum { DONE_NOT_YET, DONE_OK, DONE_FAILED };
 
 /* A fetch in flight: the tasks waiting for one id. */
 typedef struct {
@@ -74,6 +79,11 @@ struct _Worker {
   guint running;           /* of those, taken by a compute thread (under running_lock) */
   GQueue ready;            /* WTask* with every input, waiting for a thread (under running_lock) */
   GHashTable *pending;     /* id → WTask* accepted and not reported (main thread) */
+  /* Tasks the scheduler sent ahead (see dmpi_sched_set_sending_ahead): id
+   * of an input computed here, not finished yet → GPtrArray of the WTask*
+   * waiting for it. Under running_lock: the compute thread that finishes
+   * the input supplies it and readies them, without a round trip. */
+  GHashTable *awaiting;
   /* Memory (see worker-memory.h). */
   gint paused;             /* past the pause threshold: start nothing (read by the watch) */
   gboolean retired;        /* a task was stopped for memory: run nothing more */
@@ -339,6 +349,44 @@ install_memory_handlers (Worker *w)
 
 static void run_one (WTask *task, Worker *w);
 
+/* Under running_lock: @task finished here with a result; the tasks sent
+ * ahead to wait for it get it, and those with every input go to the head
+ * of the ready queue (the calling thread takes the first next: a chain runs
+ * depth first, at the pace of one thread). A task that already failed
+ * while waiting (an input it could not read back) goes to the main thread
+ * to be reported. */
+static void
+supply_waiters (Worker *w, WTask *task)
+{
+  gpointer key = NULL, value = NULL;
+
+  if (!g_hash_table_lookup_extended (w->awaiting, &task->id, &key, &value))
+    return;
+  g_hash_table_steal (w->awaiting, &task->id);
+  g_free (key);
+  GPtrArray *waiters = value;
+  for (guint i = waiters->len; i-- > 0;)
+    {
+      WTask *waiter = g_ptr_array_index (waiters, i);
+      for (guint j = 0; j < waiter->n_deps; j++)
+        if (waiter->dep_ids[j] == task->id && waiter->deps[j] == NULL)
+          {
+            waiter->deps[j] = g_variant_ref (task->result);
+            waiter->n_missing--;
+          }
+      if (waiter->n_missing > 0)
+        continue;
+      if (waiter->error != NULL)
+        {
+          waiter->done_state = DONE_FAILED;
+          g_async_queue_push (w->done, waiter);
+        }
+      else
+        g_queue_push_head (&w->ready, waiter);
+    }
+  g_ptr_array_unref (waiters);
+}
+
 /* A compute thread runs what it is given, then takes the next ready task
  * itself: a round trip through the main thread per task would halve the
  * rate of short tasks. */
@@ -388,7 +436,7 @@ run_one (WTask *task, Worker *w)
   running_function = task->function;
   running_key = task->key;
   if (dmpi_task_run (&view, task->func, &task->error))
-    task->result = g_steal_pointer (&view.result);
+    task->result = g_variant_take_ref (g_steal_pointer (&view.result));
   running_key = NULL;
   task->stop = dmpi_now ();
   g_mutex_lock (&w->running_lock);
@@ -397,10 +445,18 @@ run_one (WTask *task, Worker *w)
    * the main thread owns the task now (do not touch it) and the freeze
    * signal is on its way. */
   gboolean stopped = !g_ptr_array_remove_fast (w->running_tasks, task);
+  if (!stopped)
+    {
+      task->done_state = task->result != NULL ? DONE_OK : DONE_FAILED;
+      if (task->result != NULL)
+        supply_waiters (w, task);
+      /* Queued before the tasks it readied can finish: the scheduler hears
+       * of it first. */
+      g_async_queue_push (w->done, task);
+    }
   g_mutex_unlock (&w->running_lock);
   if (stopped)
     freeze_forever ();
-  g_async_queue_push (w->done, task);
   g_main_context_wakeup (w->context);
 }
 
@@ -411,6 +467,76 @@ describe_failure (Worker *w, WTask *task, const GError *error)
 {
   return g_strdup_printf ("task '%s' (function %s) failed on worker rank %d (%s): %s", task->key,
                           task->function, w->rank, dmpi_hostname (), error->message);
+}
+
+static void
+count_executing (Worker *w, WTask *task)
+{
+  if (!task->counted)
+    {
+      task->counted = TRUE;
+      w->executing++;
+    }
+}
+
+/* @task leaves without running: out of the fetches and local inputs it
+ * waited for. */
+static void
+unlink_waiting (Worker *w, WTask *task)
+{
+  g_mutex_lock (&w->running_lock);        /* deps[] and awaiting */
+  for (guint j = 0; j < task->n_deps; j++)
+    {
+      if (task->deps[j] != NULL)
+        continue;
+      Fetch *fetch = g_hash_table_lookup (w->fetches, &task->dep_ids[j]);
+      if (fetch != NULL)
+        while (g_ptr_array_remove_fast (fetch->waiters, task))
+          ;
+      GPtrArray *waiters = g_hash_table_lookup (w->awaiting, &task->dep_ids[j]);
+      if (waiters != NULL)
+        {
+          while (g_ptr_array_remove_fast (waiters, task))
+            ;
+          if (waiters->len == 0)
+            g_hash_table_remove (w->awaiting, &task->dep_ids[j]);
+        }
+    }
+  g_mutex_unlock (&w->running_lock);
+}
+
+/* Task @id leaves this worker without a result (failed, given back): the
+ * tasks sent ahead to wait for it here are dropped unreported, and so on
+ * down; the scheduler does the same on its side when it hears of @id. */
+static void
+drop_awaiting (Worker *w, guint64 id)
+{
+  g_mutex_lock (&w->running_lock);
+  GPtrArray *waiters = NULL;
+  gpointer key = NULL, value = NULL;
+  if (g_hash_table_lookup_extended (w->awaiting, &id, &key, &value))
+    {
+      g_hash_table_steal (w->awaiting, &id);
+      g_free (key);
+      waiters = value;
+    }
+  g_mutex_unlock (&w->running_lock);
+  if (waiters == NULL)
+    return;
+  for (guint i = 0; i < waiters->len; i++)
+    {
+      WTask *task = g_ptr_array_index (waiters, i);
+      if (g_hash_table_lookup (w->pending, &task->id) != task)
+        continue;                       /* listed twice (an input named twice) */
+      g_debug ("task '%s' dropped: its input (task id %" G_GUINT64_FORMAT ") has no result here", task->key, id);
+      g_hash_table_remove (w->pending, &task->id);
+      if (task->counted)
+        w->executing--;
+      unlink_waiting (w, task);
+      drop_awaiting (w, task->id);
+      wtask_free (task);
+    }
+  g_ptr_array_unref (waiters);
 }
 
 static void
@@ -427,6 +553,7 @@ finish_batch_add (Worker *w, WTask *task)
     }
   else
     {
+      drop_awaiting (w, task->id);
       g_autofree char *message = describe_failure (w, task, task->error);
       dmpi_result_batch_builder_add (w->finished, task->id, DMPI_STATE_ERRED,
                                      (guint32) (task->error->domain == DMPI_ERROR ? task->error->code : DMPI_ERROR_TASK_FAILED),
@@ -509,7 +636,13 @@ done_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
   if (w->paused && !w->retired && get_running (w) == 0)
     set_paused (w, FALSE, "its running tasks finished");
   start_ready (w);
-  if (w->executing == 0 || dmpi_result_batch_builder_len (w->finished) >= DMPI_BATCH_MAX
+  /* At once too when no task waits for a thread: this worker runs dry
+   * unless the scheduler hears (a chain sent ahead moves on with each
+   * report). */
+  g_mutex_lock (&w->running_lock);
+  gboolean none_ready = g_queue_is_empty (&w->ready);
+  g_mutex_unlock (&w->running_lock);
+  if (w->executing == 0 || none_ready || dmpi_result_batch_builder_len (w->finished) >= DMPI_BATCH_MAX
       || batch_due (w, g_get_monotonic_time ()))
     send_finished (w);
   dmpi_transport_kick (w->transport);
@@ -546,7 +679,7 @@ start_ready (Worker *w)
 static void
 start_task (Worker *w, WTask *task)
 {
-  w->executing++;
+  count_executing (w, task);
   g_mutex_lock (&w->running_lock);
   g_queue_push_tail (&w->ready, task);
   g_mutex_unlock (&w->running_lock);
@@ -558,9 +691,10 @@ static void
 fail_task (Worker *w, WTask *task, GError *error)
 {
   g_hash_table_remove (w->pending, &task->id);
+  g_clear_error (&task->error);
   task->error = error;
   task->start = task->stop = dmpi_now ();
-  w->executing++;
+  count_executing (w, task);
   g_async_queue_push (w->done, task);
   g_main_context_wakeup (w->context);
 }
@@ -613,6 +747,23 @@ on_compute (Worker *w, GVariant *msg)
                                            task->function));
           continue;
         }
+      /* Sent ahead: an input computed here is still to come, or it failed
+       * or moved, and the scheduler takes this task back (it hears of the
+       * input): dropped unreported, as the tasks that waited for it were. */
+      gboolean orphan = FALSE;
+      for (guint i = 0; i < task->n_deps && !orphan; i++)
+        orphan = (int) dep_ranks[i] == w->rank && !dmpi_store_contains (w->store, task->dep_ids[i])
+                 && g_hash_table_lookup (w->pending, &task->dep_ids[i]) == NULL;
+      if (orphan)
+        {
+          g_debug ("task '%s' dropped: an input it was sent ahead for has no result here", task->key);
+          g_hash_table_remove (w->pending, &task->id);
+          wtask_free (task);
+          continue;
+        }
+      /* One more while the inputs are looked at: a compute thread may
+       * supply one meanwhile, and must not start the task yet. */
+      task->n_missing = 1;
       for (guint i = 0; i < task->n_deps; i++)
         {
           guint32 holder = dep_ranks[i];
@@ -630,7 +781,37 @@ on_compute (Worker *w, GVariant *msg)
                                            read_error->message);
               continue;
             }
+          if ((int) holder == w->rank)
+            {
+              /* Computed here, not finished when the main thread looked. */
+              WTask *input = g_hash_table_lookup (w->pending, &task->dep_ids[i]);
+              gboolean waits = FALSE;
+              g_mutex_lock (&w->running_lock);
+              if (input->done_state == DONE_OK)
+                task->deps[i] = g_variant_ref (input->result);
+              else
+                {
+                  /* Failed and not reported yet: dropped with the report. */
+                  GPtrArray *waiters = g_hash_table_lookup (w->awaiting, &task->dep_ids[i]);
+                  if (waiters == NULL)
+                    {
+                      guint64 *key = g_new (guint64, 1);
+                      *key = task->dep_ids[i];
+                      waiters = g_ptr_array_new ();
+                      g_hash_table_insert (w->awaiting, key, waiters);
+                    }
+                  g_ptr_array_add (waiters, task);
+                  task->n_missing++;
+                  waits = TRUE;
+                }
+              g_mutex_unlock (&w->running_lock);
+              if (waits)
+                count_executing (w, task);
+              continue;
+            }
+          g_mutex_lock (&w->running_lock);
           task->n_missing++;
+          g_mutex_unlock (&w->running_lock);
           Fetch *fetch = g_hash_table_lookup (w->fetches, &task->dep_ids[i]);
           if (fetch == NULL)
             {
@@ -650,7 +831,10 @@ on_compute (Worker *w, GVariant *msg)
             }
           g_ptr_array_add (fetch->waiters, task);
         }
-      if (task->n_missing == 0)
+      g_mutex_lock (&w->running_lock);
+      gboolean ready = --task->n_missing == 0;
+      g_mutex_unlock (&w->running_lock);
+      if (ready)
         {
           if (task->error != NULL)
             fail_task (w, task, g_steal_pointer (&task->error));
@@ -688,21 +872,22 @@ on_data (Worker *w, int src, GVariant *msg)
   for (guint i = 0; i < fetch->waiters->len; i++)
     {
       WTask *task = g_ptr_array_index (fetch->waiters, i);
+      g_mutex_lock (&w->running_lock);
       for (guint j = 0; j < task->n_deps; j++)
         if (task->dep_ids[j] == id && task->deps[j] == NULL)
           {
             task->deps[j] = g_variant_ref (value);
             task->n_missing--;
           }
-      if (!found)
-        {
-          /* Only the first waiter of a failed fetch fails here; others see NULL deps below. */
-          if (task->error == NULL)
-            task->error = g_error_new (DMPI_ERROR, DMPI_ERROR_WORKER_LOST,
-                                       "its input (task id %" G_GUINT64_FORMAT ") could not be fetched from rank %d: %s",
-                                       id, src, message);
-        }
-      if (task->n_missing == 0)
+      /* Under the lock too: a compute thread that supplies the task's
+       * last input computed here reads it then. */
+      if (!found && task->error == NULL)
+        task->error = g_error_new (DMPI_ERROR, DMPI_ERROR_WORKER_LOST,
+                                   "its input (task id %" G_GUINT64_FORMAT ") could not be fetched from rank %d: %s",
+                                   id, src, message);
+      gboolean ready = task->n_missing == 0;
+      g_mutex_unlock (&w->running_lock);
+      if (ready)
         {
           if (task->error != NULL)
             {
@@ -756,29 +941,23 @@ on_steal (Worker *w, GVariant *msg)
           g_array_append_val (kept, ids[i]);
           continue;
         }
-      if (task->n_missing == 0)
+      g_mutex_lock (&w->running_lock);
+      gboolean has_inputs = task->n_missing == 0;
+      /* Not in the ready queue any more: a compute thread took it. */
+      gboolean taken = has_inputs && !g_queue_remove (&w->ready, task);
+      g_mutex_unlock (&w->running_lock);
+      if (taken)
         {
-          /* Not in the ready queue any more: a compute thread took it. */
-          g_mutex_lock (&w->running_lock);
-          gboolean waiting = g_queue_remove (&w->ready, task);
-          g_mutex_unlock (&w->running_lock);
-          if (!waiting)
-            {
-              g_array_append_val (kept, ids[i]);
-              continue;
-            }
-          w->executing--;
+          g_array_append_val (kept, ids[i]);
+          continue;
         }
-      else
-        for (guint j = 0; j < task->n_deps; j++)
-          {
-            Fetch *fetch = task->deps[j] == NULL ? g_hash_table_lookup (w->fetches, &task->dep_ids[j]) : NULL;
-            if (fetch != NULL)
-              while (g_ptr_array_remove_fast (fetch->waiters, task))
-                ;
-          }
+      if (!has_inputs)
+        unlink_waiting (w, task);
+      if (task->counted)
+        w->executing--;
       g_hash_table_remove (w->pending, &task->id);
       g_array_append_val (given, task->id);
+      drop_awaiting (w, task->id);      /* the scheduler drops them too */
       wtask_free (task);
     }
   GVariant *parts[] = {
@@ -845,6 +1024,9 @@ on_memory_event (gpointer data)
           w->running--;
           g_mutex_unlock (&w->running_lock);
           g_hash_table_remove (w->pending, &task->id);
+          g_mutex_lock (&w->running_lock);
+          task->done_state = DONE_FAILED;
+          g_mutex_unlock (&w->running_lock);
           w->n_frozen++;
           /* Reported as any finished task is. */
           w->executing--;
@@ -1113,6 +1295,7 @@ dmpi_worker_run (const DmpiWorkerOptions *options)
   w.finished = dmpi_result_batch_builder_new ();
   w.pool = g_thread_pool_new (run_task, &w, (gint) w.nthreads, FALSE, NULL);
   w.pending = g_hash_table_new (g_int64_hash, g_int64_equal);
+  w.awaiting = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
   g_queue_init (&w.ready);
   g_mutex_init (&w.running_lock);
   w.running_tasks = g_ptr_array_new ();
@@ -1157,6 +1340,7 @@ dmpi_worker_run (const DmpiWorkerOptions *options)
       g_queue_clear (&w.ready);
       g_hash_table_foreach (w.pending, free_pending, NULL);
       g_hash_table_unref (w.pending);
+      g_hash_table_unref (w.awaiting);
       g_ptr_array_unref (w.running_tasks);
       g_mutex_clear (&w.running_lock);
       g_thread_pool_free (w.pool, FALSE, TRUE);

@@ -1197,6 +1197,931 @@ test_steal_after_learning (Fixture *f, gconstpointer data)
   dmpi_sched_clear_actions (f->sched);
 }
 
+/* ---- sending ahead ---- */
+
+/* @kind actions to @worker (any if -1), without clearing. */
+static guint
+count_to (DmpiSched *sched, DmpiActionKind kind, int worker)
+{
+  guint n, count = 0;
+  const DmpiSchedAction *actions = dmpi_sched_get_actions (sched, &n);
+
+  for (guint i = 0; i < n; i++)
+    count += actions[i].kind == kind && (worker < 0 || actions[i].worker == worker);
+  return count;
+}
+
+/* @id is sent ahead to @rank: processing there, not counted in its load. */
+/* Sending ahead on, and @n workers of one thread each: ranks 2, 3, ... */
+static void
+ahead_workers (Fixture *f, guint n)
+{
+  dmpi_sched_set_sending_ahead (f->sched, TRUE);
+  for (guint i = 0; i < n; i++)
+    {
+      const char host[] = { (char) ('a' + i), '\0' };
+      dmpi_sched_add_worker (f->sched, 2 + (int) i, host, 1, 0);
+    }
+}
+
+/* The client lets go of @ids: the core keeps no task. */
+static void
+release_all (Fixture *f, const guint64 *ids, gsize n)
+{
+  DmpiSchedStats stats;
+
+  dmpi_sched_release (f->sched, ids, n);
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_tasks, ==, 0);
+  dmpi_sched_clear_actions (f->sched);
+}
+
+/* One worker, sending ahead on: task 1 (sleep) sent to it, task 2 (inc on
+ * 1) sent ahead after it. Returns the worker. */
+static DmpiSchedWorker *
+input_and_dependent (Fixture *f)
+{
+  guint64 d1[] = { 1 };
+
+  ahead_workers (f, 1);
+  submit (f->sched, 1, "sleep", NULL, 0);
+  submit (f->sched, 2, "inc", d1, 1);
+  return dmpi_sched_get_worker (f->sched, 2);
+}
+
+static void
+assert_ahead (DmpiSched *sched, guint64 id, int rank)
+{
+  const DmpiSchedTask *t = dmpi_sched_lookup (sched, id);
+
+  g_assert_nonnull (t);
+  g_assert_cmpint (t->state, ==, DMPI_TASK_PROCESSING);
+  g_assert_cmpint (t->worker, ==, rank);
+  g_assert_true (t->ahead);
+  g_assert_false (t->stealing);
+  g_assert_cmpuint (t->n_waiting, ==, 1);
+}
+
+static void
+assert_waiting (DmpiSched *sched, guint64 id)
+{
+  const DmpiSchedTask *t = dmpi_sched_lookup (sched, id);
+
+  g_assert_nonnull (t);
+  g_assert_cmpint (t->state, ==, DMPI_TASK_WAITING);
+  g_assert_cmpint (t->worker, ==, -1);
+  g_assert_false (t->ahead);
+}
+
+/* Off by default: a dependent of a processing task waits here. */
+static void
+test_ahead_off (Fixture *f, gconstpointer data)
+{
+  dmpi_sched_add_worker (f->sched, 2, "a", 1, 0);
+  submit (f->sched, 1, "inc", NULL, 0);
+  dmpi_sched_clear_actions (f->sched);
+  guint64 d1[] = { 1 };
+  submit (f->sched, 2, "inc", d1, 1);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 0);
+  assert_waiting (f->sched, 2);
+  /* Turned on and off again: the same. */
+  dmpi_sched_set_sending_ahead (f->sched, TRUE);
+  dmpi_sched_set_sending_ahead (f->sched, FALSE);
+  submit (f->sched, 3, "inc", d1, 1);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 0);
+  assert_waiting (f->sched, 3);
+  DmpiSchedWorker *w2 = dmpi_sched_get_worker (f->sched, 2);
+  g_assert_cmpuint (w2->n_ahead, ==, 0);
+  g_assert_cmpuint (w2->n_processing, ==, 1);
+  /* Where an input is to be had: its worker while it runs, nowhere while it waits. */
+  g_assert_cmpint (dmpi_sched_input_rank (dmpi_sched_lookup (f->sched, 1)), ==, 2);
+  g_assert_cmpint (dmpi_sched_input_rank (dmpi_sched_lookup (f->sched, 2)), ==, -1);
+  /* The input finishes: both are sent as before. */
+  dmpi_sched_task_finished (f->sched, 2, 0, 1, 8, 0, 0.1);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_COMPUTE, 2)->worker, ==, 2);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_COMPUTE, 3)->worker, ==, 2);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 2);
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_sent_ahead, ==, 0);
+  g_assert_cmpuint (stats.n_ahead_dropped, ==, 0);
+}
+
+/* A chain: the dependent goes at once to its input's worker (not to the
+ * idle one), and starts there without a new COMPUTE when the input is done. */
+static void
+test_ahead_chain (Fixture *f, gconstpointer data)
+{
+  ahead_workers (f, 2);
+  submit (f->sched, 1, "inc", NULL, 0);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_COMPUTE, 1)->worker, ==, 2);
+  dmpi_sched_clear_actions (f->sched);
+  DmpiSchedWorker *w2 = dmpi_sched_get_worker (f->sched, 2), *w3 = dmpi_sched_get_worker (f->sched, 3);
+
+  guint64 d1[] = { 1 };
+  submit (f->sched, 2, "inc", d1, 1);
+  const DmpiSchedAction *compute = find (f->sched, DMPI_ACTION_COMPUTE, 2);
+  g_assert_nonnull (compute);
+  g_assert_cmpint (compute->worker, ==, 2);
+  g_assert_true (compute->task == dmpi_sched_lookup (f->sched, 2));
+  g_assert_cmpuint (compute->task->n_deps, ==, 1);
+  g_assert_cmpint (dmpi_sched_input_rank (compute->task->deps[0]), ==, 2);   /* computed there */
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 1);
+  assert_ahead (f->sched, 2, 2);
+  g_assert_cmpuint (w2->n_ahead, ==, 1);
+  g_assert_cmpuint (w2->n_processing, ==, 1);          /* the input only */
+  g_assert_cmpuint (w3->n_ahead, ==, 0);
+  g_assert_cmpuint (w3->n_processing, ==, 0);
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_sent_ahead, ==, 1);
+  g_assert_cmpuint (stats.n_by_state[DMPI_TASK_PROCESSING], ==, 2);
+  g_assert_cmpuint (stats.n_by_state[DMPI_TASK_WAITING], ==, 0);
+
+  /* The input finishes: the worker starts the dependent itself. */
+  dmpi_sched_task_finished (f->sched, 2, 0, 1, 8, 0, 0.1);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_REPORT, 1)->state, ==, DMPI_TASK_MEMORY);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 0);
+  DmpiSchedTask *t2 = dmpi_sched_lookup (f->sched, 2);
+  g_assert_cmpint (t2->state, ==, DMPI_TASK_PROCESSING);
+  g_assert_cmpint (t2->worker, ==, 2);
+  g_assert_false (t2->ahead);
+  g_assert_cmpuint (t2->n_waiting, ==, 0);
+  g_assert_cmpuint (w2->n_ahead, ==, 0);
+  g_assert_cmpuint (w2->n_processing, ==, 1);          /* now it counts */
+  g_assert_cmpint (dmpi_sched_input_rank (t2->deps[0]), ==, 2);             /* held there */
+
+  /* And finishes as any task. */
+  dmpi_sched_task_finished (f->sched, 2, 0, 2, 8, 0.1, 0.2);
+  const DmpiSchedAction *r2 = find (f->sched, DMPI_ACTION_REPORT, 2);
+  g_assert_nonnull (r2);
+  g_assert_cmpint (r2->state, ==, DMPI_TASK_MEMORY);
+  g_assert_cmpint (r2->worker, ==, 2);
+  dmpi_sched_clear_actions (f->sched);
+  g_assert_cmpuint (w2->n_processing, ==, 0);
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_finished, ==, 2);
+  g_assert_cmpuint (stats.n_by_state[DMPI_TASK_MEMORY], ==, 2);
+  g_assert_cmpuint (stats.n_sent_ahead, ==, 1);
+  g_assert_cmpuint (stats.n_ahead_dropped, ==, 0);
+}
+
+/* A chain of 20 on one thread: 8 ahead at most; each start lets the next
+ * one waiting (the remembered candidate) go ahead. */
+static void
+test_ahead_limit (Fixture *f, gconstpointer data)
+{
+  enum { N = 20, LIMIT = DMPI_SCHED_AHEAD_PER_THREAD };
+  ahead_workers (f, 1);
+  DmpiSchedWorker *w2 = dmpi_sched_get_worker (f->sched, 2);
+  submit (f->sched, 1, "inc", NULL, 0);
+  for (guint64 id = 2; id <= N; id++)
+    {
+      guint64 d[] = { id - 1 };
+      submit (f->sched, id, "inc", d, 1);
+    }
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, 2), ==, 1 + LIMIT);
+  for (guint64 id = 2; id <= N; id++)
+    {
+      if (id <= 1 + LIMIT)
+        assert_ahead (f->sched, id, 2);
+      else
+        assert_waiting (f->sched, id);
+    }
+  g_assert_cmpuint (w2->n_ahead, ==, LIMIT);
+  g_assert_cmpuint (w2->n_processing, ==, 1);
+
+  for (guint64 k = 1; k <= N; k++)
+    {
+      dmpi_sched_task_finished (f->sched, 2, 0, k, 8, 0, 0.01);
+      g_assert_cmpint (find (f->sched, DMPI_ACTION_REPORT, k)->state, ==, DMPI_TASK_MEMORY);
+      if (k < N)
+        {
+          /* k + 1 starts, with no COMPUTE. */
+          DmpiSchedTask *t = dmpi_sched_lookup (f->sched, k + 1);
+          g_assert_cmpint (t->state, ==, DMPI_TASK_PROCESSING);
+          g_assert_false (t->ahead);
+          g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_COMPUTE, k + 1), ==, 0);
+        }
+      guint64 next = k + 1 + LIMIT;
+      if (next <= N)
+        {
+          const DmpiSchedAction *c = find (f->sched, DMPI_ACTION_COMPUTE, next);
+          g_assert_nonnull (c);
+          g_assert_cmpint (c->worker, ==, 2);
+          assert_ahead (f->sched, next, 2);
+          g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 1);
+        }
+      else
+        g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 0);
+      if (next + 1 <= N)
+        assert_waiting (f->sched, next + 1);
+      g_assert_cmpuint (w2->n_ahead, ==, MIN ((guint64) LIMIT, N - MIN (k + 1, (guint64) N)));
+      g_assert_cmpuint (w2->n_processing, ==, k < N ? 1 : 0);
+    }
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (f->sched, &stats);
+  for (guint64 id = 1; id <= N; id++)
+    g_assert_cmpint (dmpi_sched_lookup (f->sched, id)->state, ==, DMPI_TASK_MEMORY);
+  g_assert_cmpuint (stats.n_finished, ==, N);
+  g_assert_cmpuint (stats.n_by_state[DMPI_TASK_MEMORY], ==, N);
+  g_assert_cmpuint (stats.n_by_state[DMPI_TASK_PROCESSING], ==, 0);
+  g_assert_cmpuint (stats.n_by_state[DMPI_TASK_WAITING], ==, 0);
+  g_assert_cmpuint (stats.n_sent_ahead, ==, N - 1);
+  g_assert_cmpuint (stats.n_ahead_dropped, ==, 0);
+  g_assert_cmpuint (w2->n_ahead, ==, 0);
+  g_assert_cmpuint (w2->n_done, ==, N);
+}
+
+/* A fan-out: 8 dependents ahead on the input's worker, the rest wait and
+ * are placed as usual once the input is done. */
+static void
+test_ahead_fan_out (Fixture *f, gconstpointer data)
+{
+  ahead_workers (f, 2);
+  DmpiSchedWorker *w2 = dmpi_sched_get_worker (f->sched, 2), *w3 = dmpi_sched_get_worker (f->sched, 3);
+  submit (f->sched, 1, "inc", NULL, 0);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_COMPUTE, 1)->worker, ==, 2);
+  dmpi_sched_clear_actions (f->sched);
+  guint64 d1[] = { 1 };
+  for (guint64 id = 2; id <= 21; id++)
+    submit (f->sched, id, "inc", d1, 1);
+  for (guint64 id = 2; id <= 21; id++)
+    {
+      if (id <= 9)
+        {
+          g_assert_cmpint (find (f->sched, DMPI_ACTION_COMPUTE, id)->worker, ==, 2);
+          assert_ahead (f->sched, id, 2);
+        }
+      else
+        {
+          g_assert_null (find (f->sched, DMPI_ACTION_COMPUTE, id));
+          assert_waiting (f->sched, id);
+        }
+    }
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 8);
+  g_assert_cmpuint (w2->n_ahead, ==, 8);
+  g_assert_cmpuint (w2->n_processing, ==, 1);
+  g_assert_cmpuint (w3->n_ahead, ==, 0);
+  g_assert_cmpuint (w3->n_processing, ==, 0);
+
+  /* Done, 0.1 s: the 8 start on worker 2 without a COMPUTE; each of the 12
+   * others goes where place() says: to the less loaded worker 3 while the
+   * wait behind worker 2's extra tasks (0.1 s each) exceeds moving 8
+   * bytes, to worker 2 (the holder) on a tie of loads. 10..17 go to worker
+   * 3 (8 each), then 18 to 2, 19 to 3, 20 to 2, 21 to 3. */
+  dmpi_sched_task_finished (f->sched, 2, 0, 1, 8, 0, 0.1);
+  for (guint64 id = 2; id <= 9; id++)
+    {
+      g_assert_null (find (f->sched, DMPI_ACTION_COMPUTE, id));
+      g_assert_false (dmpi_sched_lookup (f->sched, id)->ahead);
+      g_assert_cmpint (dmpi_sched_lookup (f->sched, id)->worker, ==, 2);
+    }
+  for (guint64 id = 10; id <= 21; id++)
+    {
+      const DmpiSchedAction *c = find (f->sched, DMPI_ACTION_COMPUTE, id);
+      g_assert_nonnull (c);
+      g_assert_cmpint (c->worker, ==, id <= 17 || id % 2 == 1 ? 3 : 2);
+      g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_COMPUTE, id), ==, 1);
+      DmpiSchedTask *t = dmpi_sched_lookup (f->sched, id);
+      g_assert_cmpint (t->state, ==, DMPI_TASK_PROCESSING);
+      g_assert_false (t->ahead);
+      g_assert_cmpint (t->worker, ==, c->worker);
+    }
+  g_assert_cmpuint (count_to (f->sched, DMPI_ACTION_COMPUTE, 2), ==, 2);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, 3), ==, 10);
+  g_assert_cmpuint (w2->n_processing, ==, 10);
+  g_assert_cmpuint (w3->n_processing, ==, 10);
+  g_assert_cmpuint (w2->n_ahead, ==, 0);
+  g_assert_cmpuint (w3->n_ahead, ==, 0);
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_sent_ahead, ==, 8);
+  g_assert_cmpuint (stats.n_by_state[DMPI_TASK_WAITING], ==, 0);
+  g_assert_cmpuint (stats.n_by_state[DMPI_TASK_PROCESSING], ==, 20);
+}
+
+/* The input fails and is retried: what was ahead for it (and ahead for
+ * that) waits again, then follows the retry. */
+static void
+test_ahead_input_retried (Fixture *f, gconstpointer data)
+{
+  ahead_workers (f, 1);
+  DmpiSchedWorker *w2 = dmpi_sched_get_worker (f->sched, 2);
+  DmpiSchedTaskSpec spec = { .id = 1, .function = "flaky", .retries = 1 };
+  submit_spec (f->sched, &spec);
+  guint64 d1[] = { 1 }, d2[] = { 2 };
+  submit (f->sched, 2, "inc", d1, 1);
+  submit (f->sched, 3, "inc", d2, 1);
+  /* Two more roots, first in line: 10 runs, 11 takes the slot 1 leaves. */
+  for (guint64 id = 10; id <= 11; id++)
+    {
+      DmpiSchedTaskSpec root = { .id = id, .function = "sleep", .priority = 5 };
+      submit_spec (f->sched, &root);
+    }
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, 2), ==, 4);      /* 1, 2, 3, 10 */
+  assert_ahead (f->sched, 2, 2);
+  assert_ahead (f->sched, 3, 2);
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 11)->state, ==, DMPI_TASK_QUEUED);
+  g_assert_cmpuint (w2->n_ahead, ==, 2);
+
+  dmpi_sched_task_erred (f->sched, 2, 0, 1, DMPI_ERROR_TASK_FAILED, "transient", 0, 0.1);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_REPORT, -1), ==, 0);
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 1)->state, ==, DMPI_TASK_QUEUED);
+  assert_waiting (f->sched, 2);
+  assert_waiting (f->sched, 3);
+  g_assert_cmpuint (dmpi_sched_lookup (f->sched, 2)->n_waiting, ==, 1);
+  g_assert_cmpuint (dmpi_sched_lookup (f->sched, 3)->n_waiting, ==, 1);
+  g_assert_cmpuint (w2->n_ahead, ==, 0);
+  g_assert_cmpuint (w2->n_processing, ==, 2);          /* 10 and 11 */
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_sent_ahead, ==, 2);
+  g_assert_cmpuint (stats.n_ahead_dropped, ==, 2);
+
+  /* 10 finishes: the retry is sent, and both go ahead with it again. */
+  dmpi_sched_task_finished (f->sched, 2, 0, 10, 8, 0, 0.1);
+  const DmpiSchedAction *c1 = find (f->sched, DMPI_ACTION_COMPUTE, 1);
+  const DmpiSchedAction *c2 = find (f->sched, DMPI_ACTION_COMPUTE, 2);
+  const DmpiSchedAction *c3 = find (f->sched, DMPI_ACTION_COMPUTE, 3);
+  g_assert_nonnull (c1);
+  g_assert_nonnull (c2);
+  g_assert_nonnull (c3);
+  g_assert_cmpint (c1->worker, ==, 2);
+  g_assert_cmpint (c2->worker, ==, 2);
+  g_assert_cmpint (c3->worker, ==, 2);
+  g_assert_true (c1 < c2 && c2 < c3);                  /* the input first */
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 3);
+  assert_ahead (f->sched, 2, 2);
+  assert_ahead (f->sched, 3, 2);
+  g_assert_cmpuint (w2->n_ahead, ==, 2);
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_sent_ahead, ==, 4);
+  g_assert_cmpuint (stats.n_ahead_dropped, ==, 2);
+
+  /* This time it works: the chain runs on with no COMPUTE. */
+  for (guint64 id = 1; id <= 3; id++)
+    {
+      dmpi_sched_task_finished (f->sched, 2, 0, id, 8, 0, 0.1);
+      g_assert_cmpint (find (f->sched, DMPI_ACTION_REPORT, id)->state, ==, DMPI_TASK_MEMORY);
+      g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_COMPUTE, 2) + count_for (f->sched, DMPI_ACTION_COMPUTE, 3), ==, 0);
+      dmpi_sched_clear_actions (f->sched);
+    }
+  dmpi_sched_task_finished (f->sched, 2, 0, 11, 8, 0, 0.1);
+  dmpi_sched_clear_actions (f->sched);
+  g_assert_cmpuint (w2->n_ahead, ==, 0);
+  g_assert_cmpuint (w2->n_processing, ==, 0);
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_by_state[DMPI_TASK_MEMORY], ==, 5);
+  g_assert_cmpuint (stats.n_erred, ==, 0);
+}
+
+/* The input fails for good: what was ahead for it fails by dependency. */
+static void
+test_ahead_input_fails (Fixture *f, gconstpointer data)
+{
+  ahead_workers (f, 1);
+  DmpiSchedWorker *w2 = dmpi_sched_get_worker (f->sched, 2);
+  submit (f->sched, 1, "fail", NULL, 0);
+  guint64 d1[] = { 1 }, d2[] = { 2 };
+  submit (f->sched, 2, "inc", d1, 1);
+  submit (f->sched, 3, "inc", d2, 1);
+  assert_ahead (f->sched, 2, 2);
+  assert_ahead (f->sched, 3, 2);
+  dmpi_sched_clear_actions (f->sched);
+
+  dmpi_sched_task_erred (f->sched, 2, 0, 1, DMPI_ERROR_TASK_FAILED, "task 'fail-1' failed: boom", 0, 0.1);
+  const DmpiSchedAction *r1 = find (f->sched, DMPI_ACTION_REPORT, 1);
+  g_assert_nonnull (r1);
+  g_assert_cmpint (r1->state, ==, DMPI_TASK_ERRED);
+  g_assert_cmpuint (r1->error_code, ==, DMPI_ERROR_TASK_FAILED);
+  for (guint64 id = 2; id <= 3; id++)
+    {
+      const DmpiSchedAction *r = find (f->sched, DMPI_ACTION_REPORT, id);
+      g_assert_nonnull (r);
+      g_assert_cmpint (r->state, ==, DMPI_TASK_ERRED);
+      g_assert_cmpuint (r->error_code, ==, DMPI_ERROR_DEPENDENCY_FAILED);
+      g_assert_nonnull (strstr (r->message, "boom"));
+      DmpiSchedTask *t = dmpi_sched_lookup (f->sched, id);
+      g_assert_cmpint (t->state, ==, DMPI_TASK_ERRED);
+      g_assert_false (t->ahead);
+      g_assert_cmpint (t->worker, ==, -1);
+      g_assert_cmpint (dmpi_sched_input_rank (t), ==, -1);
+    }
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 0);
+  g_assert_cmpuint (w2->n_ahead, ==, 0);
+  g_assert_cmpuint (w2->n_processing, ==, 0);
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_by_state[DMPI_TASK_PROCESSING], ==, 0);
+  g_assert_cmpuint (stats.n_by_state[DMPI_TASK_ERRED], ==, 3);
+  g_assert_cmpuint (stats.n_ahead_dropped, ==, 2);
+  g_assert_cmpuint (stats.n_erred, ==, 3);
+  /* The client lets go: nothing left. */
+  release_all (f, (const guint64[]) { 1, 2, 3 }, 3);
+}
+
+/* A paused worker gives the input back: the STEAL is for the input only,
+ * and what was ahead for it follows it to the other worker. */
+static void
+test_ahead_input_given_back (Fixture *f, gconstpointer data)
+{
+  ahead_workers (f, 2);
+  DmpiSchedWorker *w2 = dmpi_sched_get_worker (f->sched, 2), *w3 = dmpi_sched_get_worker (f->sched, 3);
+  submit (f->sched, 1, "sleep", NULL, 0);
+  guint64 d1[] = { 1 };
+  submit (f->sched, 2, "inc", d1, 1);
+  assert_ahead (f->sched, 2, 2);
+  dmpi_sched_clear_actions (f->sched);
+
+  dmpi_sched_worker_paused (f->sched, 2, TRUE);
+  const DmpiSchedAction *steal = find (f->sched, DMPI_ACTION_STEAL, 1);
+  g_assert_nonnull (steal);
+  g_assert_cmpint (steal->worker, ==, 2);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_STEAL, -1), ==, 1);       /* not for 2 */
+  g_assert_true (dmpi_sched_lookup (f->sched, 1)->stealing);
+  assert_ahead (f->sched, 2, 2);
+
+  dmpi_sched_task_given_back (f->sched, 2, 1);
+  const DmpiSchedAction *c1 = find (f->sched, DMPI_ACTION_COMPUTE, 1);
+  const DmpiSchedAction *c2 = find (f->sched, DMPI_ACTION_COMPUTE, 2);
+  g_assert_nonnull (c1);
+  g_assert_nonnull (c2);
+  g_assert_cmpint (c1->worker, ==, 3);
+  g_assert_cmpint (c2->worker, ==, 3);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 2);
+  assert_ahead (f->sched, 2, 3);
+  g_assert_cmpuint (w2->n_ahead, ==, 0);
+  g_assert_cmpuint (w2->n_processing, ==, 0);
+  g_assert_cmpuint (w2->n_stolen, ==, 1);
+  g_assert_cmpuint (w3->n_ahead, ==, 1);
+  g_assert_cmpuint (w3->n_processing, ==, 1);
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_sent_ahead, ==, 2);
+  g_assert_cmpuint (stats.n_ahead_dropped, ==, 1);
+  g_assert_cmpuint (stats.n_stolen, ==, 1);
+
+  dmpi_sched_task_finished (f->sched, 3, 0, 1, 8, 0, 0.1);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 0);
+  dmpi_sched_task_finished (f->sched, 3, 0, 2, 8, 0, 0.1);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_REPORT, 2)->state, ==, DMPI_TASK_MEMORY);
+  dmpi_sched_clear_actions (f->sched);
+  g_assert_cmpuint (w3->n_ahead, ==, 0);
+  g_assert_cmpuint (w3->n_processing, ==, 0);
+}
+
+/* Paused with the input running (it refuses the STEAL): when the input is
+ * done, the task ahead starts and is asked back like the others. */
+static void
+test_ahead_start_paused (Fixture *f, gconstpointer data)
+{
+  ahead_workers (f, 2);
+  DmpiSchedWorker *w2 = dmpi_sched_get_worker (f->sched, 2), *w3 = dmpi_sched_get_worker (f->sched, 3);
+  submit (f->sched, 1, "sleep", NULL, 0);
+  guint64 d1[] = { 1 }, d2[] = { 2 };
+  submit (f->sched, 2, "inc", d1, 1);
+  submit (f->sched, 3, "inc", d2, 1);
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_worker_paused (f->sched, 2, TRUE);
+  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_STEAL, 1), ==, 1);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_STEAL, -1), ==, 1);
+  dmpi_sched_steal_refused (f->sched, 2, 1);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_STEAL, -1), ==, 0);
+
+  dmpi_sched_task_finished (f->sched, 2, 0, 1, 8, 0, 0.1);
+  const DmpiSchedAction *steal = find (f->sched, DMPI_ACTION_STEAL, 2);
+  g_assert_nonnull (steal);
+  g_assert_cmpint (steal->worker, ==, 2);
+  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_STEAL, 3), ==, 0);  /* still ahead */
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 0);
+  DmpiSchedTask *t2 = dmpi_sched_lookup (f->sched, 2);
+  g_assert_false (t2->ahead);
+  g_assert_true (t2->stealing);
+  assert_ahead (f->sched, 3, 2);
+  g_assert_cmpuint (w2->n_processing, ==, 1);
+  g_assert_cmpuint (w2->n_ahead, ==, 1);
+  g_assert_cmpuint (w2->n_stealing, ==, 1);
+
+  /* Given back: 2 runs on worker 3, and 3 follows it there. */
+  dmpi_sched_task_given_back (f->sched, 2, 2);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_COMPUTE, 2)->worker, ==, 3);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_COMPUTE, 3)->worker, ==, 3);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 2);
+  assert_ahead (f->sched, 3, 3);
+  g_assert_cmpuint (w2->n_processing, ==, 0);
+  g_assert_cmpuint (w2->n_ahead, ==, 0);
+  g_assert_cmpuint (w2->n_stealing, ==, 0);
+  g_assert_cmpuint (w3->n_processing, ==, 1);
+  g_assert_cmpuint (w3->n_ahead, ==, 1);
+}
+
+/* The input is cancelled while it runs: the task ahead fails at once but
+ * keeps its place on the worker until the worker reports it. */
+static void
+test_ahead_cancel_input (Fixture *f, gconstpointer data)
+{
+  DmpiSchedWorker *w2 = input_and_dependent (f);
+  guint64 one = 1;
+  assert_ahead (f->sched, 2, 2);
+  dmpi_sched_clear_actions (f->sched);
+
+  dmpi_sched_cancel (f->sched, &one, 1);
+  g_assert_cmpuint (find (f->sched, DMPI_ACTION_REPORT, 1)->error_code, ==, DMPI_ERROR_CANCELLED);
+  const DmpiSchedAction *r2 = find (f->sched, DMPI_ACTION_REPORT, 2);
+  g_assert_nonnull (r2);
+  g_assert_cmpint (r2->state, ==, DMPI_TASK_ERRED);
+  g_assert_cmpuint (r2->error_code, ==, DMPI_ERROR_DEPENDENCY_FAILED);
+  g_assert_nonnull (strstr (r2->message, "cancelled"));
+  dmpi_sched_clear_actions (f->sched);
+  DmpiSchedTask *t2 = dmpi_sched_lookup (f->sched, 2);
+  g_assert_cmpint (t2->state, ==, DMPI_TASK_ERRED);
+  g_assert_true (t2->ahead);                            /* still there */
+  g_assert_cmpint (t2->worker, ==, 2);
+  g_assert_cmpuint (w2->n_ahead, ==, 1);
+  g_assert_cmpuint (w2->n_processing, ==, 1);
+
+  /* The input could not be stopped: it finishes, its result is dropped. */
+  dmpi_sched_task_finished (f->sched, 2, 0, 1, 8, 0, 0.1);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_FREE, 1)->worker, ==, 2);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_REPORT, -1), ==, 0);
+  g_assert_cmpuint (w2->n_processing, ==, 0);
+  g_assert_cmpuint (w2->n_ahead, ==, 1);
+  g_assert_true (dmpi_sched_lookup (f->sched, 2)->ahead);
+  /* The worker ran 2 with it and reports: its slot is free, its result dropped. */
+  dmpi_sched_task_finished (f->sched, 2, 0, 2, 8, 0.1, 0.2);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_FREE, 2)->worker, ==, 2);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_REPORT, -1), ==, 0);
+  g_assert_cmpuint (w2->n_ahead, ==, 0);
+  g_assert_cmpuint (w2->n_processing, ==, 0);
+  /* The client still holds both futures (erred): forgotten once released. */
+  t2 = dmpi_sched_lookup (f->sched, 2);
+  g_assert_nonnull (t2);
+  g_assert_cmpint (t2->state, ==, DMPI_TASK_ERRED);
+  g_assert_false (t2->ahead);
+  g_assert_cmpint (t2->worker, ==, -1);
+  guint64 ids[] = { 1, 2 };
+  dmpi_sched_release (f->sched, ids, 2);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_FREE, -1), ==, 0);
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_tasks, ==, 0);
+  g_assert_cmpuint (stats.n_by_state[DMPI_TASK_PROCESSING], ==, 0);
+}
+
+/* Cancelled, then the input fails on its worker: the worker dropped the
+ * task ahead, so its slot is freed without a word from the worker. */
+static void
+test_ahead_cancel_input_fails (Fixture *f, gconstpointer data)
+{
+  DmpiSchedWorker *w2 = input_and_dependent (f);
+  guint64 one = 1;
+  dmpi_sched_cancel (f->sched, &one, 1);
+  dmpi_sched_clear_actions (f->sched);
+  g_assert_cmpuint (w2->n_ahead, ==, 1);
+
+  dmpi_sched_task_erred (f->sched, 2, 0, 1, DMPI_ERROR_TASK_FAILED, "boom", 0, 0.1);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_REPORT, -1), ==, 0);     /* reported already */
+  g_assert_cmpuint (w2->n_ahead, ==, 0);
+  g_assert_cmpuint (w2->n_processing, ==, 0);
+  DmpiSchedTask *t2 = dmpi_sched_lookup (f->sched, 2);
+  g_assert_cmpint (t2->state, ==, DMPI_TASK_ERRED);
+  g_assert_cmpuint (t2->error_code, ==, DMPI_ERROR_DEPENDENCY_FAILED);
+  g_assert_false (t2->ahead);
+  g_assert_cmpint (t2->worker, ==, -1);
+  /* A late word about 2 from that worker changes nothing. */
+  dmpi_sched_task_finished (f->sched, 2, 0, 2, 8, 0, 0.1);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_REPORT, -1), ==, 0);
+  g_assert_cmpuint (w2->n_ahead, ==, 0);
+  g_assert_cmpuint (w2->n_processing, ==, 0);
+  release_all (f, (const guint64[]) { 1, 2 }, 2);
+}
+
+/* The worker is lost: its tasks ahead are lost with it. */
+static void
+test_ahead_worker_removed (Fixture *f, gconstpointer data)
+{
+  ahead_workers (f, 2);
+  DmpiSchedWorker *w2 = dmpi_sched_get_worker (f->sched, 2);
+  submit (f->sched, 1, "sleep", NULL, 0);
+  guint64 d1[] = { 1 }, d2[] = { 2 };
+  submit (f->sched, 2, "inc", d1, 1);
+  submit (f->sched, 3, "inc", d2, 1);
+  assert_ahead (f->sched, 3, 2);
+  g_assert_cmpuint (w2->n_ahead, ==, 2);
+  dmpi_sched_clear_actions (f->sched);
+
+  dmpi_sched_remove_worker (f->sched, 2, "stopped answering");
+  for (guint64 id = 1; id <= 3; id++)
+    {
+      const DmpiSchedAction *r = find (f->sched, DMPI_ACTION_REPORT, id);
+      g_assert_nonnull (r);
+      g_assert_cmpint (r->state, ==, DMPI_TASK_ERRED);
+      g_assert_cmpuint (r->error_code, ==, DMPI_ERROR_WORKER_LOST);
+      g_assert_nonnull (strstr (r->message, "rank 2"));
+      DmpiSchedTask *t = dmpi_sched_lookup (f->sched, id);
+      g_assert_false (t->ahead);
+      g_assert_cmpint (t->worker, ==, -1);
+    }
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 0);
+  g_assert_cmpuint (w2->n_ahead, ==, 0);
+  g_assert_cmpuint (w2->n_processing, ==, 0);
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_by_state[DMPI_TASK_PROCESSING], ==, 0);
+  g_assert_cmpuint (stats.n_by_state[DMPI_TASK_ERRED], ==, 3);
+  /* Back under the same rank, it is a new worker with nothing ahead; a
+   * late report from the old one changes nothing. */
+  dmpi_sched_add_worker (f->sched, 2, "a", 1, 0);
+  dmpi_sched_task_finished (f->sched, 2, 0, 2, 8, 0, 0.1);
+  g_assert_cmpuint (w2->n_ahead, ==, 0);
+  g_assert_cmpuint (w2->n_processing, ==, 0);
+  g_assert_cmpint (dmpi_sched_lookup (f->sched, 2)->state, ==, DMPI_TASK_ERRED);
+  dmpi_sched_clear_actions (f->sched);
+}
+
+/* What is not sent ahead: a task its input's worker may not run, one that
+ * would fetch more than 1 MiB from elsewhere, one with more than 8 inputs,
+ * one whose input is being asked back or whose worker is paused. */
+static void
+test_ahead_restrictions (Fixture *f, gconstpointer data)
+{
+  dmpi_sched_set_sending_ahead (f->sched, TRUE);
+  dmpi_sched_add_worker (f->sched, 2, "a", 4, 0);
+  dmpi_sched_add_worker (f->sched, 3, "b", 4, 0);
+  DmpiSchedWorker *w2 = dmpi_sched_get_worker (f->sched, 2);
+  int only3[] = { 3 }, on2or3[] = { 3, 2 };
+  DmpiSchedTaskSpec root = { .id = 1, .function = "sleep", .restrict_to = (int[]) { 2 }, .n_restrict = 1 };
+  submit_spec (f->sched, &root);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_COMPUTE, 1)->worker, ==, 2);
+  dmpi_sched_clear_actions (f->sched);
+  guint64 d1[] = { 1 };
+
+  /* Restricted elsewhere: waits; allowed there among others: sent. */
+  DmpiSchedTaskSpec r3 = { .id = 2, .function = "inc", .deps = d1, .n_deps = 1, .restrict_to = only3, .n_restrict = 1 };
+  submit_spec (f->sched, &r3);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 0);
+  assert_waiting (f->sched, 2);
+  DmpiSchedTaskSpec r23 = { .id = 3, .function = "inc", .deps = d1, .n_deps = 1, .restrict_to = on2or3, .n_restrict = 2 };
+  submit_spec (f->sched, &r23);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_COMPUTE, 3)->worker, ==, 2);
+  dmpi_sched_clear_actions (f->sched);
+  assert_ahead (f->sched, 3, 2);
+
+  /* Inputs in memory: 1 MiB on worker 3 is fine, one byte more is not;
+   * bytes on worker 2 itself do not count. */
+  dmpi_sched_data_added (f->sched, 3, 50, "mib", G_GUINT64_CONSTANT (1) << 20);
+  dmpi_sched_data_added (f->sched, 3, 51, "mib-and-one", (G_GUINT64_CONSTANT (1) << 20) + 1);
+  dmpi_sched_data_added (f->sched, 3, 52, "byte", 1);
+  dmpi_sched_data_added (f->sched, 2, 53, "big-here", G_GUINT64_CONSTANT (1) << 30);
+  guint64 fine[] = { 1, 50 }, too_much[] = { 51, 1 }, adds_up[] = { 50, 1, 52 }, local[] = { 53, 1 };
+  submit (f->sched, 4, "sum", fine, 2);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_COMPUTE, 4)->worker, ==, 2);
+  dmpi_sched_clear_actions (f->sched);
+  assert_ahead (f->sched, 4, 2);
+  submit (f->sched, 5, "sum", too_much, 2);
+  submit (f->sched, 6, "sum", adds_up, 3);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 0);
+  assert_waiting (f->sched, 5);
+  assert_waiting (f->sched, 6);
+  submit (f->sched, 7, "sum", local, 2);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_COMPUTE, 7)->worker, ==, 2);
+  dmpi_sched_clear_actions (f->sched);
+  assert_ahead (f->sched, 7, 2);
+
+  /* Inputs: 8 are fine, 9 are not (small ones in memory on worker 2). */
+  guint64 nine[9];
+  nine[0] = 1;
+  for (guint i = 1; i < 9; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("small-%u", i);
+      nine[i] = 60 + i;
+      dmpi_sched_data_added (f->sched, 2, nine[i], key, 8);
+    }
+  submit (f->sched, 8, "sum", nine, 8);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_COMPUTE, 8)->worker, ==, 2);
+  dmpi_sched_clear_actions (f->sched);
+  assert_ahead (f->sched, 8, 2);
+  submit (f->sched, 9, "sum", nine, 9);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 0);
+  assert_waiting (f->sched, 9);
+  /* Two inputs missing: not yet. */
+  submit (f->sched, 20, "sleep", NULL, 0);
+  dmpi_sched_clear_actions (f->sched);
+  guint64 two[] = { 1, 20 };
+  submit (f->sched, 10, "sum", two, 2);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 0);
+  assert_waiting (f->sched, 10);
+  g_assert_cmpuint (w2->n_ahead, ==, 4);       /* 3, 4, 7, 8 */
+  /* One of them done (elsewhere, 8 bytes): now it goes ahead to worker 2. */
+  int on = dmpi_sched_lookup (f->sched, 20)->worker;
+  g_assert_cmpint (on, ==, 3);
+  dmpi_sched_task_finished (f->sched, on, 0, 20, 8, 0, 0.1);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_COMPUTE, 10)->worker, ==, 2);
+  dmpi_sched_clear_actions (f->sched);
+  assert_ahead (f->sched, 10, 2);
+  g_assert_cmpuint (w2->n_ahead, ==, 5);
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_sent_ahead, ==, 5);
+
+  /* Paused: nothing more goes ahead to it. */
+  dmpi_sched_worker_paused (f->sched, 2, TRUE);
+  dmpi_sched_clear_actions (f->sched);
+  submit (f->sched, 11, "inc", d1, 1);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 0);
+  assert_waiting (f->sched, 11);
+  g_assert_cmpuint (w2->n_ahead, ==, 5);       /* what is there stays */
+  assert_ahead (f->sched, 3, 2);
+}
+
+/* An input with a STEAL out is not waited for on its worker; once it
+ * comes back and runs elsewhere, what waits for it goes ahead there. */
+static void
+test_ahead_input_stealing (Fixture *f, gconstpointer data)
+{
+  dmpi_sched_set_sending_ahead (f->sched, TRUE);
+  pile (f->sched, 5, 8, 0.1, NULL, 0);
+  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
+  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_STEAL, 6), ==, 1);
+  dmpi_sched_clear_actions (f->sched);
+  guint64 d6[] = { 6 }, d5[] = { 5 };
+  submit (f->sched, 50, "work", d6, 1);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 0);
+  assert_waiting (f->sched, 50);
+  submit (f->sched, 51, "work", d5, 1);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_COMPUTE, 51)->worker, ==, 2);
+  dmpi_sched_clear_actions (f->sched);
+  assert_ahead (f->sched, 51, 2);
+  dmpi_sched_task_given_back (f->sched, 2, 6);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_COMPUTE, 6)->worker, ==, 3);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_COMPUTE, 50)->worker, ==, 3);
+  dmpi_sched_clear_actions (f->sched);
+  assert_ahead (f->sched, 50, 3);
+  assert_ahead (f->sched, 51, 2);
+}
+
+/* Stealing takes only tasks that were sent (not those ahead), over a whole
+ * run where an idle worker keeps stealing from a busy one. */
+static void
+test_ahead_never_stolen (Fixture *f, gconstpointer data)
+{
+  enum { N = 5 };
+  dmpi_sched_set_sending_ahead (f->sched, TRUE);
+  pile (f->sched, N, 8, 0.1, NULL, 0);             /* 2..6 on worker 2 (one thread) */
+  for (guint64 id = 2; id <= N + 1; id++)
+    {
+      guint64 d[] = { id };
+      submit (f->sched, 200 + id, "work", d, 1);
+      assert_ahead (f->sched, 200 + id, 2);
+    }
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, 2), ==, N);
+  g_assert_cmpuint (dmpi_sched_get_worker (f->sched, 2)->n_ahead, ==, N);
+
+  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
+  guint n_steals = 0, n_given_back = 0;
+  for (guint step = 0; step < 100; step++)
+    {
+      /* Answer the STEALs: none is for a task ahead. */
+      guint n;
+      const DmpiSchedAction *actions = dmpi_sched_get_actions (f->sched, &n);
+      g_autoptr(GArray) steals = g_array_new (FALSE, FALSE, sizeof (guint64));
+      for (guint i = 0; i < n; i++)
+        if (actions[i].kind == DMPI_ACTION_STEAL)
+          {
+            DmpiSchedTask *t = dmpi_sched_lookup (f->sched, actions[i].id);
+            g_assert_nonnull (t);
+            g_assert_false (t->ahead);
+            g_assert_cmpint (actions[i].worker, ==, 2);
+            g_assert_cmpuint (actions[i].id, <=, N + 1);        /* one of the pile */
+            g_array_append_val (steals, actions[i].id);
+          }
+      dmpi_sched_clear_actions (f->sched);
+      n_steals += steals->len;
+      for (guint i = 0; i < steals->len; i++)
+        {
+          guint64 id = g_array_index (steals, guint64, i);
+          dmpi_sched_task_given_back (f->sched, 2, id);
+          n_given_back++;
+          /* It runs on worker 3 now, and its dependent follows it there. */
+          g_assert_cmpint (dmpi_sched_lookup (f->sched, id)->worker, ==, 3);
+          g_assert_cmpint (find (f->sched, DMPI_ACTION_COMPUTE, 200 + id)->worker, ==, 3);
+          assert_ahead (f->sched, 200 + id, 3);
+        }
+      /* No task ahead is asked back, anywhere. */
+      for (guint64 id = 202; id <= 200 + N + 1; id++)
+        {
+          DmpiSchedTask *t = dmpi_sched_lookup (f->sched, id);
+          if (t->ahead)
+            g_assert_false (t->stealing);
+        }
+      /* Worker 3 runs one task, else worker 2 does. */
+      guint64 next = 0;
+      for (int rank = 3; rank >= 2 && next == 0; rank--)
+        for (guint64 id = 2; id <= 200 + N + 1 && next == 0; id = id == N + 1 ? 202 : id + 1)
+          {
+            DmpiSchedTask *t = dmpi_sched_lookup (f->sched, id);
+            if (t->state == DMPI_TASK_PROCESSING && t->worker == rank && !t->ahead && !t->stealing)
+              next = id;
+          }
+      if (next == 0)
+        break;
+      dmpi_sched_task_finished (f->sched, dmpi_sched_lookup (f->sched, next)->worker, 0, next, 8, 0, 0.1);
+    }
+  g_assert_cmpuint (n_steals, ==, N - 1);                /* all but the one it runs */
+  g_assert_cmpuint (n_given_back, ==, n_steals);
+  for (guint64 id = 2; id <= 200 + N + 1; id = id == N + 1 ? 202 : id + 1)
+    g_assert_cmpint (dmpi_sched_lookup (f->sched, id)->state, ==, DMPI_TASK_MEMORY);
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_stolen, ==, n_steals);
+  g_assert_cmpuint (stats.n_ahead_dropped, ==, n_steals);
+  g_assert_cmpuint (stats.n_sent_ahead, ==, N + n_steals);
+  g_assert_cmpuint (dmpi_sched_get_worker (f->sched, 2)->n_ahead, ==, 0);
+  g_assert_cmpuint (dmpi_sched_get_worker (f->sched, 3)->n_ahead, ==, 0);
+  g_assert_cmpuint (dmpi_sched_get_worker (f->sched, 2)->n_processing, ==, 0);
+  g_assert_cmpuint (dmpi_sched_get_worker (f->sched, 3)->n_processing, ==, 0);
+}
+
+/* A task ahead that its worker fails on arrival (unknown function) before
+ * its input is done: it fails, and frees its place. */
+static void
+test_ahead_fails_on_arrival (Fixture *f, gconstpointer data)
+{
+  ahead_workers (f, 1);
+  DmpiSchedWorker *w2 = dmpi_sched_get_worker (f->sched, 2);
+  submit (f->sched, 1, "sleep", NULL, 0);
+  guint64 d1[] = { 1 }, d2[] = { 2 };
+  submit (f->sched, 2, "nosuch", d1, 1);
+  submit (f->sched, 3, "inc", d2, 1);
+  g_assert_cmpuint (w2->n_ahead, ==, 2);
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_task_erred (f->sched, 2, 0, 2, DMPI_ERROR_UNKNOWN_FUNCTION, "no task function named 'nosuch'", 0, 0);
+  g_assert_cmpuint (find (f->sched, DMPI_ACTION_REPORT, 2)->error_code, ==, DMPI_ERROR_UNKNOWN_FUNCTION);
+  g_assert_cmpuint (find (f->sched, DMPI_ACTION_REPORT, 3)->error_code, ==, DMPI_ERROR_DEPENDENCY_FAILED);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 0);
+  g_assert_cmpuint (w2->n_ahead, ==, 0);
+  g_assert_cmpuint (w2->n_processing, ==, 1);
+  /* The input finishes as usual. */
+  dmpi_sched_task_finished (f->sched, 2, 0, 1, 8, 0, 0.1);
+  g_assert_cmpint (find (f->sched, DMPI_ACTION_REPORT, 1)->state, ==, DMPI_TASK_MEMORY);
+  g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 0);
+  g_assert_cmpuint (w2->n_ahead, ==, 0);
+  g_assert_cmpuint (w2->n_processing, ==, 0);
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_by_state[DMPI_TASK_PROCESSING], ==, 0);
+}
+
+/* The client cancels the input and lets go of both futures at once (what
+ * dmpi_client_cancel() and dropping the futures do): the worker still runs
+ * both, and their places must stay taken until it reports them. */
+static void
+test_ahead_cancel_released (Fixture *f, gconstpointer data)
+{
+  DmpiSchedWorker *w2 = input_and_dependent (f);
+  guint64 ids[] = { 1, 2 };
+  dmpi_sched_cancel (f->sched, ids, 1);
+  dmpi_sched_release (f->sched, ids, 2);
+  dmpi_sched_clear_actions (f->sched);
+  g_assert_cmpuint (w2->n_processing, ==, 1);
+  g_assert_cmpuint (w2->n_ahead, ==, 1);
+  dmpi_sched_task_finished (f->sched, 2, 0, 1, 8, 0, 0.1);
+  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_FREE, 1), ==, 1);
+  dmpi_sched_task_finished (f->sched, 2, 0, 2, 8, 0.1, 0.2);
+  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_FREE, 2), ==, 1);
+  dmpi_sched_clear_actions (f->sched);
+  g_assert_cmpuint (w2->n_ahead, ==, 0);
+  g_assert_cmpuint (w2->n_processing, ==, 0);
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_tasks, ==, 0);
+}
+
+/* A task ahead the client let go of (it still runs, like any task
+ * processing), whose input then fails for good: nothing is left. */
+static void
+test_ahead_released_input_fails (Fixture *f, gconstpointer data)
+{
+  ahead_workers (f, 1);
+  submit (f->sched, 1, "fail", NULL, 0);
+  guint64 d1[] = { 1 }, one = 1, two = 2;
+  submit (f->sched, 2, "inc", d1, 1);
+  dmpi_sched_release (f->sched, &two, 1);
+  assert_ahead (f->sched, 2, 2);
+  dmpi_sched_clear_actions (f->sched);
+  dmpi_sched_task_erred (f->sched, 2, 0, 1, DMPI_ERROR_TASK_FAILED, "boom", 0, 0.1);
+  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_REPORT, 1), ==, 1);
+  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_REPORT, 2), ==, 0);   /* nobody wants it */
+  dmpi_sched_release (f->sched, &one, 1);
+  dmpi_sched_clear_actions (f->sched);
+  g_assert_cmpuint (dmpi_sched_get_worker (f->sched, 2)->n_ahead, ==, 0);
+  g_assert_null (dmpi_sched_lookup (f->sched, 2));
+  DmpiSchedStats stats;
+  dmpi_sched_get_stats (f->sched, &stats);
+  g_assert_cmpuint (stats.n_tasks, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1234,5 +2159,22 @@ main (int argc, char **argv)
   ADD ("/sched-core/fail-unrunnable-lost", test_fail_unrunnable_lost);
   ADD ("/sched-core/held-counter", test_held_counter);
   ADD ("/sched-core/fail-forgets-once", test_fail_forgets_once);
+  ADD ("/sched-core/ahead-off", test_ahead_off);
+  ADD ("/sched-core/ahead-chain", test_ahead_chain);
+  ADD ("/sched-core/ahead-limit", test_ahead_limit);
+  ADD ("/sched-core/ahead-fan-out", test_ahead_fan_out);
+  ADD ("/sched-core/ahead-input-retried", test_ahead_input_retried);
+  ADD ("/sched-core/ahead-input-fails", test_ahead_input_fails);
+  ADD ("/sched-core/ahead-input-given-back", test_ahead_input_given_back);
+  ADD ("/sched-core/ahead-start-paused", test_ahead_start_paused);
+  ADD ("/sched-core/ahead-cancel-input", test_ahead_cancel_input);
+  ADD ("/sched-core/ahead-cancel-input-fails", test_ahead_cancel_input_fails);
+  ADD ("/sched-core/ahead-worker-removed", test_ahead_worker_removed);
+  ADD ("/sched-core/ahead-restrictions", test_ahead_restrictions);
+  ADD ("/sched-core/ahead-input-stealing", test_ahead_input_stealing);
+  ADD ("/sched-core/ahead-never-stolen", test_ahead_never_stolen);
+  ADD ("/sched-core/ahead-fails-on-arrival", test_ahead_fails_on_arrival);
+  ADD ("/sched-core/ahead-cancel-released", test_ahead_cancel_released);
+  ADD ("/sched-core/ahead-released-input-fails", test_ahead_released_input_fails);
   return g_test_run ();
 }

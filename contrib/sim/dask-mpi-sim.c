@@ -26,7 +26,14 @@
  * gives the task back (one latency to the scheduler) if it has not started
  * it, waiting for its inputs or for a thread, and refuses it otherwise. A
  * worker can be paused (--pause): it starts nothing new and tells the
- * scheduler, which asks back what it has not started. */
+ * scheduler, which asks back what it has not started.
+ *
+ * Sending ahead (on unless --no-send-ahead; see dmpi_sched_set_sending_ahead)
+ * too: a COMPUTE whose input is not done yet but is on the same worker is
+ * held there until that input is done, then goes on as any other (its
+ * inputs from elsewhere fetched, then ready, at the head of the queue as
+ * the worker puts it). When the input is given back after a STEAL, the
+ * tasks held for it are dropped unreported, and those held for them. */
 #include "config.h"
 
 #include <glib.h>
@@ -144,6 +151,29 @@ graph_fanout (Graph *g, guint64 n)
       g->deps[e++] = id % seeds + 1;
       g->dep_start[id + 1] = e;
       g->sink[id] = 1;
+    }
+}
+
+/* Independent chains of 100 tasks, each taking the one before: no
+ * parallelism inside a chain, so every round trip through the scheduler
+ * between two steps is time lost (what sending ahead saves). */
+#define CHAIN_LENGTH 100u
+
+static void
+graph_chains (Graph *g, guint64 n)
+{
+  guint64 chains = MAX (n / CHAIN_LENGTH, 1), total = chains * CHAIN_LENGTH, e = 0;
+
+  graph_init (g, total, total - chains);
+  g->functions[0] = (SimFunction) { "step", 1e-3, 8, TRUE };
+  g->n_functions = 1;
+  for (guint64 id = 1; id <= total; id++)
+    {
+      if ((id - 1) % CHAIN_LENGTH != 0)
+        g->deps[e++] = id - 1;
+      g->dep_start[id] = e;
+      if (id % CHAIN_LENGTH == 0)
+        g->sink[id - 1] = 1;
     }
 }
 
@@ -276,6 +306,7 @@ typedef struct {
 /* Where a task is on the worker it was sent to (Sim.at). */
 typedef enum {
   TASK_AWAY,               /* not on a worker (not sent yet, or given back) */
+  TASK_HELD,               /* sent ahead: waiting for an input this worker computes */
   TASK_FETCHING,           /* waiting for its inputs */
   TASK_READY,              /* waiting for a thread */
   TASK_RUNNING,
@@ -286,25 +317,28 @@ typedef struct {
   /* settings */
   guint    n_workers, nthreads;
   double   latency, bandwidth, sched_scale;
-  gboolean no_steal;
+  gboolean no_steal, no_send_ahead;
+  guint32  seed;
   double   pause_at, resume_at;    /* rank FIRST_RANK; < 0: never */
   /* state */
   Graph      g;
   DmpiSched *sched;
   EventQueue q;
   SimWorker *workers;      /* index = rank - FIRST_RANK */
-  GRand     *rand;
   double     now;
   double     sched_free;   /* when the simulated scheduler is next free */
   guint8    *runs;         /* [n] times each task started */
   gint32    *ran_on;       /* [n] rank that computed it, or -1 */
   guint8    *place;        /* [n] TaskPlace */
-  gint32    *at;           /* [n] rank it is on while fetching, ready or running */
+  gint32    *at;           /* [n] rank it is on while held, fetching, ready or running */
+  guint64   *held_first;   /* [n] first task held on its worker for this one, or 0 */
+  guint64   *held_next;    /* [n] next task held for the same input, or 0 */
   GHashTable *replicas;    /* (id, rank) → arrival time (ns), for fetched inputs */
   /* figures */
   double   core_seconds;
   guint64  core_events, core_actions, n_compute;
   guint64  n_steal, n_given_back, n_refused, n_compute_to_paused;
+  guint64  n_held, n_held_dropped, n_orphaned;
   guint64  n_done, n_reported;
   guint64  bytes_moved, bytes_produced;
   double   busy_seconds;   /* thread-seconds computing */
@@ -439,6 +473,22 @@ drain (Sim *s, double sent)
 
 static GArray *release_list (Sim *s, gboolean sinks);
 
+/* Task @id's duration factor, uniform in [0.5, 1.5): a hash of the seed and
+ * the id (splitmix64), so that a task takes as long whichever worker runs
+ * it and whenever: runs that differ only in scheduling (--no-steal,
+ * --no-send-ahead) compare on the same work. */
+static double
+duration_factor (guint32 seed, guint64 id)
+{
+  guint64 z = ((guint64) seed << 40) ^ id;
+
+  z += G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
+  z = (z ^ (z >> 30)) * G_GUINT64_CONSTANT (0xbf58476d1ce4e5b9);
+  z = (z ^ (z >> 27)) * G_GUINT64_CONSTANT (0x94d049bb133111eb);
+  z ^= z >> 31;
+  return 0.5 + (double) (z >> 11) * (1.0 / 9007199254740992.0);
+}
+
 /* Start tasks on @w while it has free threads and ready tasks. */
 static void
 try_start (Sim *s, int rank)
@@ -452,7 +502,7 @@ try_start (Sim *s, int rank)
         continue;                   /* given back meanwhile */
       s->place[id - 1] = TASK_RUNNING;
       const SimFunction *fn = &s->g.functions[s->g.fn[id - 1]];
-      double d = fn->duration * (0.5 + g_rand_double (s->rand));
+      double d = fn->duration * duration_factor (s->seed, id);
       w->busy++;
       s->idle_threads--;
       s->backlog--;
@@ -462,10 +512,13 @@ try_start (Sim *s, int rank)
     }
 }
 
-/* A COMPUTE arrived: fetch the inputs that are elsewhere, over this
- * worker's link, one after another. */
+/* Task @id is on worker @rank with every input that it computes: fetch
+ * those that are elsewhere, over this worker's link, one after another;
+ * then it waits for a thread (at the head of the queue if @front, as a
+ * task held for an input just computed: a chain runs depth first). The
+ * caller calls try_start(). */
 static void
-on_arrive (Sim *s, int rank, guint64 id)
+fetch_inputs (Sim *s, int rank, guint64 id, gboolean front)
 {
   SimWorker *w = sim_worker (s, rank);
   double ready = s->now;
@@ -499,14 +552,107 @@ on_arrive (Sim *s, int rank, guint64 id)
   else
     {
       s->place[id - 1] = TASK_READY;
-      g_queue_push_tail (&w->ready, GSIZE_TO_POINTER (id));
+      if (front)
+        g_queue_push_head (&w->ready, GSIZE_TO_POINTER (id));
+      else
+        g_queue_push_tail (&w->ready, GSIZE_TO_POINTER (id));
       s->backlog++;
-      try_start (s, rank);
     }
 }
 
-/* A STEAL arrived: give the task back if it has not started here, refuse
- * it if it has (the answer lets the scheduler look elsewhere). */
+/* A COMPUTE arrived. An input not computed yet is one it was sent ahead
+ * for: on this worker (held, fetching, ready or running here), the task is
+ * held until it is done here; elsewhere (it left this worker), the task is
+ * dropped unreported, as lib/worker.c does, and the scheduler takes it back
+ * when it hears of the input. */
+static void
+on_arrive (Sim *s, int rank, guint64 id)
+{
+  for (guint64 e = s->g.dep_start[id - 1]; e < s->g.dep_start[id]; e++)
+    {
+      guint64 dep = s->g.deps[e];
+      if (s->ran_on[dep - 1] >= 0)
+        continue;
+      if (s->at[dep - 1] != rank)
+        {
+          s->n_orphaned++;
+          return;
+        }
+      s->at[id - 1] = rank;
+      s->place[id - 1] = TASK_HELD;
+      s->held_next[id - 1] = s->held_first[dep - 1];
+      s->held_first[dep - 1] = id;
+      s->n_held++;
+      return;
+    }
+  fetch_inputs (s, rank, id, FALSE);
+  try_start (s, rank);
+}
+
+/* Task @id is done on @rank: the tasks held there for it go on. */
+static void
+release_held (Sim *s, int rank, guint64 id)
+{
+  guint64 next;
+
+  for (guint64 h = s->held_first[id - 1]; h != 0; h = next)
+    {
+      next = s->held_next[h - 1];
+      s->held_next[h - 1] = 0;
+      if (s->place[h - 1] == TASK_HELD && s->at[h - 1] == rank)
+        fetch_inputs (s, rank, h, TRUE);
+    }
+  s->held_first[id - 1] = 0;
+}
+
+/* Task @id leaves @rank without a result: the tasks held there for it are
+ * dropped unreported, and those held for them, down the line; they are
+ * away again, for the scheduler to send anew. */
+static void
+drop_held (Sim *s, int rank, guint64 id)
+{
+  g_autoptr(GArray) todo = g_array_new (FALSE, FALSE, sizeof (guint64));
+
+  g_array_append_val (todo, id);
+  for (guint i = 0; i < todo->len; i++)
+    {
+      guint64 input = g_array_index (todo, guint64, i), next;
+      for (guint64 h = s->held_first[input - 1]; h != 0; h = next)
+        {
+          next = s->held_next[h - 1];
+          s->held_next[h - 1] = 0;
+          if (s->place[h - 1] != TASK_HELD || s->at[h - 1] != rank)
+            continue;
+          s->place[h - 1] = TASK_AWAY;
+          s->at[h - 1] = -1;
+          s->n_held_dropped++;
+          g_array_append_val (todo, h);
+        }
+      s->held_first[input - 1] = 0;
+    }
+}
+
+/* Take held task @id off the list of the input it waits for. */
+static void
+unlink_held (Sim *s, guint64 id)
+{
+  for (guint64 e = s->g.dep_start[id - 1]; e < s->g.dep_start[id]; e++)
+    {
+      guint64 *link = &s->held_first[s->g.deps[e] - 1];
+      while (*link != 0 && *link != id)
+        link = &s->held_next[*link - 1];
+      if (*link == id)
+        {
+          *link = s->held_next[id - 1];
+          s->held_next[id - 1] = 0;
+          return;
+        }
+    }
+}
+
+/* A STEAL arrived: give the task back if it has not started here (waiting
+ * for its inputs or a thread, or held), and drop what was held for it;
+ * refuse it if it has (the answer lets the scheduler look elsewhere). */
 static void
 on_steal (Sim *s, int rank, guint64 id)
 {
@@ -519,12 +665,15 @@ on_steal (Sim *s, int rank, guint64 id)
       eq_push (&s->q, s->now + s->latency, EV_REFUSED, rank, id);
       return;
     }
-  if (*place != TASK_FETCHING && *place != TASK_READY)
+  if (*place != TASK_FETCHING && *place != TASK_READY && *place != TASK_HELD)
     return;
   if (*place == TASK_READY)
     s->backlog--;
+  if (*place == TASK_HELD)
+    unlink_held (s, id);        /* the core never asks one back: as lib/worker.c would */
   *place = TASK_AWAY;
   s->at[id - 1] = -1;
+  drop_held (s, rank, id);
   eq_push (&s->q, s->now + s->latency, EV_GIVE_BACK, rank, id);
 }
 
@@ -642,7 +791,10 @@ run (Sim *s)
   s->place = g_new0 (guint8, s->g.n);
   s->at = g_new (gint32, s->g.n);
   memset (s->at, 0xff, s->g.n * sizeof *s->at);
+  s->held_first = g_new0 (guint64, s->g.n);
+  s->held_next = g_new0 (guint64, s->g.n);
   dmpi_sched_set_stealing (s->sched, !s->no_steal);
+  dmpi_sched_set_sending_ahead (s->sched, !s->no_send_ahead);
   s->replicas = g_hash_table_new (g_direct_hash, g_direct_equal);
   t0 = core_begin (s);
   for (guint i = 0; i < s->n_workers; i++)
@@ -716,6 +868,7 @@ run (Sim *s)
             s->bytes_produced += s->g.functions[s->g.fn[ev.id - 1]].nbytes;
             s->makespan = MAX (s->makespan, s->now);
             eq_push (&s->q, s->now + s->latency, EV_FINISHED, ev.worker, ev.id);
+            release_held (s, ev.worker, ev.id);
             try_start (s, ev.worker);
             break;
           }
@@ -801,6 +954,12 @@ report_figures (Sim *s, const char *graph)
   printf ("tasks_given_back=%" G_GUINT64_FORMAT "\n", s->n_given_back);
   printf ("steals_refused=%" G_GUINT64_FORMAT "\n", s->n_refused);
   printf ("compute_to_paused=%" G_GUINT64_FORMAT "\n", s->n_compute_to_paused);
+  printf ("sending_ahead=%s\n", s->no_send_ahead ? "off" : "on");
+  printf ("sent_ahead=%" G_GUINT64_FORMAT "\n", stats.n_sent_ahead);
+  printf ("ahead_dropped=%" G_GUINT64_FORMAT "\n", stats.n_ahead_dropped);
+  printf ("held_by_workers=%" G_GUINT64_FORMAT "\n", s->n_held);
+  printf ("held_dropped_by_workers=%" G_GUINT64_FORMAT "\n", s->n_held_dropped);
+  printf ("ahead_orphaned=%" G_GUINT64_FORMAT "\n", s->n_orphaned);
   printf ("decisions_per_s=%.0f\n", (double) (s->core_events + s->core_actions) / core);
 }
 
@@ -811,10 +970,10 @@ main (int argc, char **argv)
   gint n_workers = 100, nthreads = 4, seed = 1;
   gint64 n_tasks = 20000;
   double latency = 20e-6, bandwidth = 1.25e9, sched_scale = 1.0;
-  gboolean no_steal = FALSE;
+  gboolean no_steal = FALSE, no_send_ahead = FALSE;
   g_autofree char *pause = NULL;
   GOptionEntry entries[] = {
-    { "graph", 'g', 0, G_OPTION_ARG_STRING, &graph, "parallel, tree, shuffle or fanout (default parallel)", "GRAPH" },
+    { "graph", 'g', 0, G_OPTION_ARG_STRING, &graph, "parallel, tree, shuffle, fanout or chains (default parallel)", "GRAPH" },
     { "workers", 'w', 0, G_OPTION_ARG_INT, &n_workers, "simulated workers (default 100)", "N" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &nthreads, "threads per worker (default 4)", "N" },
     { "tasks", 'n', 0, G_OPTION_ARG_INT64, &n_tasks, "tasks, about (the graph's shape rounds it; default 20000)", "N" },
@@ -824,6 +983,8 @@ main (int argc, char **argv)
       "simulated scheduler time per real second in the core (default 1; 0: a free, deterministic scheduler)", "X" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "random seed for task durations (default 1)", "N" },
     { "no-steal", 0, 0, G_OPTION_ARG_NONE, &no_steal, "turn work stealing off (to compare)", NULL },
+    { "no-send-ahead", 0, 0, G_OPTION_ARG_NONE, &no_send_ahead,
+      "turn sending ahead off (to compare; the scheduler's DASK_MPI_SEND_AHEAD=0)", NULL },
     { "pause", 0, 0, G_OPTION_ARG_STRING, &pause,
       "pause the first worker (rank 2) at simulated time T1, resume it at T2 (default: never)", "T1[:T2]" },
     { NULL },
@@ -847,7 +1008,8 @@ main (int argc, char **argv)
   Sim s = {
     .n_workers = (guint) n_workers, .nthreads = (guint) nthreads,
     .latency = latency, .bandwidth = bandwidth, .sched_scale = sched_scale,
-    .no_steal = no_steal, .pause_at = -1, .resume_at = -1,
+    .no_steal = no_steal, .no_send_ahead = no_send_ahead, .seed = (guint32) seed,
+    .pause_at = -1, .resume_at = -1,
   };
   if (pause != NULL)
     {
@@ -869,12 +1031,13 @@ main (int argc, char **argv)
     graph_shuffle (&s.g, (guint64) n_tasks);
   else if (g_strcmp0 (graph, "fanout") == 0)
     graph_fanout (&s.g, (guint64) n_tasks);
+  else if (g_strcmp0 (graph, "chains") == 0)
+    graph_chains (&s.g, (guint64) n_tasks);
   else
     {
-      g_printerr ("dask-mpi-sim: --graph %s: unknown graph (parallel, tree, shuffle, fanout)\n", graph);
+      g_printerr ("dask-mpi-sim: --graph %s: unknown graph (parallel, tree, shuffle, fanout, chains)\n", graph);
       return 2;
     }
-  s.rand = g_rand_new_with_seed ((guint32) seed);
 
   run (&s);
   report_figures (&s, graph);
@@ -891,9 +1054,10 @@ main (int argc, char **argv)
   g_free (s.ran_on);
   g_free (s.place);
   g_free (s.at);
+  g_free (s.held_first);
+  g_free (s.held_next);
   g_hash_table_unref (s.replicas);
   g_free (s.q.v);
-  g_rand_free (s.rand);
   graph_clear (&s.g);
   return status;
 }

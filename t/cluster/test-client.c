@@ -486,6 +486,95 @@ mode_api (DmpiClient *client, const char *path, const char *dir)
   CHECK (g_get_monotonic_time () - t0 < 5 * G_USEC_PER_SEC, "without waiting for the sleep");
 }
 
+/* Chains, whose tasks the scheduler sends ahead to the worker computing
+ * their input (t/cluster/ahead.sh runs this with sending ahead on and off):
+ * right results; an input that fails once and is retried; one that fails
+ * for good; a chain cancelled in the middle; and a chain after all that. */
+static DmpiFuture *
+chain_from (DmpiClient *client, DmpiFuture *first, guint n)
+{
+  g_autoptr(GError) error = NULL;
+  DmpiFuture *last = dmpi_future_ref (first);
+
+  for (guint i = 0; i < n; i++)
+    {
+      DmpiFuture *next = dmpi_client_submit (client, "add", g_variant_new ("(x)", (gint64) 1), &last, 1, &error);
+      if (next == NULL)
+        die ("submit", error);
+      dmpi_future_unref (last);
+      last = next;
+    }
+  return last;
+}
+
+static void
+mode_ahead (DmpiClient *client, const char *path, const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!dmpi_client_load_module (client, path, &error))
+    die ("load module", error);
+
+  /* A chain of 300. */
+  g_autoptr(DmpiFuture) zero = dmpi_client_submit (client, "inc", g_variant_new ("(x)", (gint64) -1), NULL, 0, &error);
+  g_autoptr(DmpiFuture) end = chain_from (client, zero, 300);
+  CHECK (gather_int (client, end) == 300, "a chain of 300 adds up");
+
+  /* An input in the middle fails once and is retried: the tasks after it
+   * still run, once each, on its second result. */
+  g_autoptr(DmpiFuture) head = chain_from (client, zero, 20);
+  g_autofree char *marker = g_build_filename (dir, "flaky", NULL);
+  DmpiSubmitOptions retry = { .retries = 1 };
+  g_autoptr(DmpiFuture) flaky = dmpi_client_submit_full (client, "flaky", g_variant_new ("(s)", marker), &head, 1,
+                                                         &retry, &error);
+  g_autoptr(DmpiFuture) tail = chain_from (client, flaky, 20);
+  CHECK (gather_int (client, tail) == 21, "a chain through a task that failed once and was retried");
+  CHECK (g_file_test (marker, G_FILE_TEST_EXISTS), "... which did fail once");
+
+  /* An input fails for good: every task after it fails, naming it. */
+  g_autofree char *counter = g_build_filename (dir, "attempts", NULL);
+  g_autoptr(DmpiFuture) doomed = dmpi_client_submit (client, "count_and_fail", g_variant_new ("(s)", counter), &head, 1,
+                                                     &error);
+  g_autoptr(DmpiFuture) after = chain_from (client, doomed, 20);
+  g_autoptr(GVariant) none = dmpi_client_gather_one (client, after, &error);
+  CHECK (none == NULL && g_error_matches (error, DMPI_ERROR, DMPI_ERROR_DEPENDENCY_FAILED),
+         "the end of a chain after a failed task fails by dependency (%s)", error != NULL ? error->message : "no error");
+  CHECK (error != NULL && strstr (error->message, "always fails") != NULL, "... with the cause");
+  g_clear_error (&error);
+
+  /* A chain of slow tasks cancelled in the middle: the rest fail at once;
+   * the task running is left to end. */
+  g_autoptr(GPtrArray) slow = g_ptr_array_new_with_free_func ((GDestroyNotify) dmpi_future_unref);
+  for (guint i = 0; i < 12; i++)
+    {
+      DmpiFuture *prev = i > 0 ? g_ptr_array_index (slow, i - 1) : NULL;
+      DmpiFuture *f = dmpi_client_submit (client, "sleep", g_variant_new ("(d)", 0.1), prev != NULL ? &prev : NULL,
+                                          prev != NULL ? 1 : 0, &error);
+      if (f == NULL)
+        die ("submit", error);
+      g_ptr_array_add (slow, f);
+    }
+  DmpiFuture *first = g_ptr_array_index (slow, 0);
+  dmpi_client_wait (client, &first, 1, 30, NULL);
+  DmpiFuture *middle = g_ptr_array_index (slow, 3);
+  gint64 t0 = g_get_monotonic_time ();
+  CHECK (dmpi_client_cancel (client, &middle, 1, &error), "cancel in the middle of a chain");
+  DmpiFuture *last = g_ptr_array_index (slow, 11);
+  g_autoptr(GVariant) cancelled = dmpi_client_gather_one (client, last, &error);
+  CHECK (cancelled == NULL && g_error_matches (error, DMPI_ERROR, DMPI_ERROR_DEPENDENCY_FAILED),
+         "the end of the cancelled chain fails (%s)", error != NULL ? error->message : "no error");
+  g_clear_error (&error);
+  CHECK (g_get_monotonic_time () - t0 < 1 * G_USEC_PER_SEC, "... at once, not after its 0.8 s of sleeps");
+  CHECK (dmpi_client_wait (client, (DmpiFuture *const *) slow->pdata, 3, 30, &error)
+         && dmpi_future_get_status (g_ptr_array_index (slow, 2)) == DMPI_FUTURE_FINISHED,
+         "the tasks before it finish");
+  g_clear_error (&error);
+
+  /* The workers are left in order: another chain runs. */
+  g_autoptr(DmpiFuture) again = chain_from (client, zero, 100);
+  CHECK (gather_int (client, again) == 100, "a chain after all that");
+}
+
 /* Results larger than the workers' memory target: they spill, and come back intact. */
 static void
 mode_spill (DmpiClient *client)
@@ -545,6 +634,8 @@ main (int argc, char **argv)
     mode_broadcast (client);
   else if (strcmp (mode, "steal") == 0)
     mode_steal (client);
+  else if (strcmp (mode, "ahead") == 0 && argc > 4)
+    mode_ahead (client, argv[2], argv[4]);
   else if (strcmp (mode, "memory-last") == 0 && argc > 2)
     mode_memory_last (client, argv[2]);
   else if (strcmp (mode, "pause") == 0 && argc > 2)
