@@ -135,6 +135,7 @@ dmpi_view_workers (DmpiSched *sched, double now)
       json_num_member (out, "nthreads", w->nthreads);
       json_num_member (out, "memory_limit", (double) w->memory_limit);
       json_num_member (out, "processing", w->n_processing);
+      json_num_member (out, "ahead", w->n_ahead);
       json_num_member (out, "executing", w->executing);
       json_num_member (out, "held", w->rank >= 0 ? held[w->rank] : 0);
       json_num_member (out, "held_bytes", (double) w->nbytes);
@@ -312,6 +313,7 @@ typedef double (*WorkerField) (const DmpiSchedWorker *w, double now);
 static double w_threads (const DmpiSchedWorker *w, double now) { return w->nthreads; }
 static double w_limit (const DmpiSchedWorker *w, double now) { return (double) w->memory_limit; }
 static double w_processing (const DmpiSchedWorker *w, double now) { return w->n_processing; }
+static double w_ahead (const DmpiSchedWorker *w, double now) { return w->n_ahead; }
 static double w_executing (const DmpiSchedWorker *w, double now) { return w->executing; }
 static double w_held_bytes (const DmpiSchedWorker *w, double now) { return (double) w->nbytes; }
 static double w_stored (const DmpiSchedWorker *w, double now) { return (double) w->stored_bytes; }
@@ -334,6 +336,7 @@ static const struct {
   { "daskmpi_worker_threads", "gauge", "Compute threads of the worker.", w_threads },
   { "daskmpi_worker_memory_limit_bytes", "gauge", "Memory limit of the worker (0: none).", w_limit },
   { "daskmpi_worker_processing", "gauge", "Tasks sent to the worker and not finished.", w_processing },
+  { "daskmpi_worker_ahead", "gauge", "Tasks sent ahead to the worker, waiting there for an input it computes.", w_ahead },
   { "daskmpi_worker_executing", "gauge", "Tasks executing on the worker (last heartbeat).", w_executing },
   { "daskmpi_worker_held_bytes", "gauge", "Bytes of results the worker holds, as the scheduler counts them.", w_held_bytes },
   { "daskmpi_worker_stored_bytes", "gauge", "Bytes in the worker's data store (last heartbeat).", w_stored },

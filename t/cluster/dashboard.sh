@@ -72,7 +72,8 @@ ok "a round of sleep tasks has run" wait_file live/rounds 60
 is "$(http "$addr" get /health health.txt)" 200 "/health answers 200 while the job runs"
 is "$(cat health.txt)" ok "... with ok"
 is "$(http "$addr" get /json/workers workers.json)" 200 "/json/workers: 200"
-ok "... parses, two live workers" json_ok workers.json 'len(d) == 2 and all(w["alive"] and w["nthreads"] > 0 for w in d)'
+ok "... parses, two live workers" \
+    json_ok workers.json 'len(d) == 2 and all(w["alive"] and w["nthreads"] > 0 and w["ahead"] >= 0 for w in d)'
 is "$(http "$addr" get /json/functions functions.json)" 200 "/json/functions: 200"
 ok "... parses, has inc, fail and sleep" json_ok functions.json '{"inc", "fail", "sleep"} <= {f["name"] for f in d}'
 is "$(http "$addr" get /json/stats stats.json)" 200 "/json/stats: 200"
