@@ -542,6 +542,26 @@ mode_ahead (DmpiClient *client, const char *path, const char *dir)
   CHECK (error != NULL && strstr (error->message, "always fails") != NULL, "... with the cause");
   g_clear_error (&error);
 
+  /* An input given back after a STEAL: the task sent ahead for it is
+   * dropped where it waited, and follows it. Worker 2 runs a long task with
+   * the input queued behind it; worker 3 frees up after 0.5 s, which also
+   * teaches the scheduler that sleep takes long, and steals the input. */
+  DmpiSubmitOptions on2 = { .workers = (const int[]) { 2 }, .n_workers = 1 };
+  DmpiSubmitOptions on3 = { .workers = (const int[]) { 3 }, .n_workers = 1 };
+  DmpiSubmitOptions on2or3 = { .workers = (const int[]) { 2, 3 }, .n_workers = 2 };
+  g_autoptr(DmpiFuture) long2 = dmpi_client_submit_full (client, "sleep", g_variant_new ("(d)", 2.0), NULL, 0, &on2, &error);
+  g_autoptr(DmpiFuture) long3 = dmpi_client_submit_full (client, "sleep", g_variant_new ("(d)", 0.5), NULL, 0, &on3, &error);
+  g_autoptr(DmpiFuture) input = dmpi_client_submit_full (client, "sleep", g_variant_new ("(d)", 0.2), NULL, 0, &on2or3, &error);
+  g_autoptr(DmpiFuture) follower = dmpi_client_submit (client, "sleep", g_variant_new ("(d)", 0.0), &input, 1, &error);
+  CHECK (dmpi_client_wait (client, &follower, 1, 30, &error)
+         && dmpi_future_get_status (follower) == DMPI_FUTURE_FINISHED, "a task after a stolen input runs");
+  g_clear_error (&error);
+  CHECK (dmpi_future_get_worker (input) == 3 && dmpi_future_get_worker (follower) == 3,
+         "... the input was stolen by the idle worker, and its follower ran there too (ranks %d and %d)",
+         dmpi_future_get_worker (input), dmpi_future_get_worker (follower));
+  CHECK (dmpi_client_wait (client, &long2, 1, 30, &error), "the long task ends");
+  g_clear_error (&error);
+
   /* A chain of slow tasks cancelled in the middle: the rest fail at once;
    * the task running is left to end. */
   g_autoptr(GPtrArray) slow = g_ptr_array_new_with_free_func ((GDestroyNotify) dmpi_future_unref);
