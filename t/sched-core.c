@@ -514,6 +514,17 @@ pile (DmpiSched *sched, guint n, guint64 seed_bytes, double duration, const int 
   g_assert_cmpuint (dmpi_sched_get_worker (sched, 2)->n_processing, ==, n);
 }
 
+/* pile() of 5, then an idle worker 3 joins: one STEAL goes out, for the
+ * newest, task 6. */
+static void
+pile_and_steal (Fixture *f)
+{
+  pile (f->sched, 5, 8, 0.1, NULL, 0);
+  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
+  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_STEAL, 6), ==, 1);
+  dmpi_sched_clear_actions (f->sched);
+}
+
 static void
 test_steal (Fixture *f, gconstpointer data)
 {
@@ -567,10 +578,7 @@ test_steal (Fixture *f, gconstpointer data)
 static void
 test_steal_finished_first (Fixture *f, gconstpointer data)
 {
-  pile (f->sched, 5, 8, 0.1, NULL, 0);
-  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
-  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_STEAL, 6), ==, 1);
-  dmpi_sched_clear_actions (f->sched);
+  pile_and_steal (f);
   dmpi_sched_task_finished (f->sched, 2, 0, 6, 8, 0, 0.1);
   DmpiSchedWorker *w2 = dmpi_sched_get_worker (f->sched, 2);
   g_assert_cmpint (dmpi_sched_lookup (f->sched, 6)->state, ==, DMPI_TASK_MEMORY);
@@ -588,10 +596,7 @@ test_steal_finished_first (Fixture *f, gconstpointer data)
 static void
 test_steal_worker_removed (Fixture *f, gconstpointer data)
 {
-  pile (f->sched, 5, 8, 0.1, NULL, 0);
-  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
-  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_STEAL, 6), ==, 1);
-  dmpi_sched_clear_actions (f->sched);
+  pile_and_steal (f);
   dmpi_sched_remove_worker (f->sched, 2, "stopped answering");
   g_assert_cmpuint (find (f->sched, DMPI_ACTION_REPORT, 6)->error_code, ==, DMPI_ERROR_WORKER_LOST);
   dmpi_sched_clear_actions (f->sched);
@@ -783,10 +788,7 @@ test_pause (Fixture *f, gconstpointer data)
 static void
 test_steal_refused (Fixture *f, gconstpointer data)
 {
-  pile (f->sched, 5, 8, 0.1, NULL, 0);
-  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
-  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_STEAL, 6), ==, 1);
-  dmpi_sched_clear_actions (f->sched);
+  pile_and_steal (f);
   DmpiSchedWorker *w2 = dmpi_sched_get_worker (f->sched, 2);
   g_assert_cmpuint (w2->n_stealing, ==, 1);
 
@@ -848,10 +850,7 @@ test_steal_refused (Fixture *f, gconstpointer data)
 static void
 test_steal_refused_cancelled_removed (Fixture *f, gconstpointer data)
 {
-  pile (f->sched, 5, 8, 0.1, NULL, 0);
-  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
-  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_STEAL, 6), ==, 1);
-  dmpi_sched_clear_actions (f->sched);
+  pile_and_steal (f);
   guint64 id = 6;
   dmpi_sched_cancel (f->sched, &id, 1);
   dmpi_sched_clear_actions (f->sched);
@@ -1941,10 +1940,7 @@ static void
 test_ahead_input_stealing (Fixture *f, gconstpointer data)
 {
   dmpi_sched_set_sending_ahead (f->sched, TRUE);
-  pile (f->sched, 5, 8, 0.1, NULL, 0);
-  dmpi_sched_add_worker (f->sched, 3, "b", 1, 0);
-  g_assert_cmpuint (count_for (f->sched, DMPI_ACTION_STEAL, 6), ==, 1);
-  dmpi_sched_clear_actions (f->sched);
+  pile_and_steal (f);
   guint64 d6[] = { 6 }, d5[] = { 5 };
   submit (f->sched, 50, "work", d6, 1);
   g_assert_cmpuint (take (f->sched, DMPI_ACTION_COMPUTE, -1), ==, 0);
