@@ -150,6 +150,10 @@ put_value (GString *out, const DmpiColumn *col, gsize r)
     case DMPI_COL_STRING:
       put_string (out, col->chars + col->offsets[r], col->offsets[r + 1] - col->offsets[r]);
       break;
+    case DMPI_COL_BOOL:
+      /* As pandas writes numpy bools. */
+      g_string_append (out, ((const guint8 *) col->data)[r] ? "True" : "False");
+      break;
     default:
       g_assert_not_reached ();
     }

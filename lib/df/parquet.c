@@ -238,6 +238,7 @@ physical_type (DmpiColType type)
     case DMPI_COL_FLOAT64:   return PQ_DOUBLE;
     case DMPI_COL_TIMESTAMP: return PQ_INT64;
     case DMPI_COL_STRING:    return PQ_BYTE_ARRAY;
+    case DMPI_COL_BOOL:      return PQ_BOOLEAN;
     default:                 g_assert_not_reached ();
     }
 }
@@ -506,6 +507,7 @@ count_nulls (const DmpiColumn *col, gsize r0, gsize r1)
 static gint64 to_micros (gint64 ns) { return floor_div (ns, 1000); }
 static gint64 identity64 (gint64 v) { return v; }
 static gint32 identity32 (gint32 v) { return v; }
+static guint8 identity8 (guint8 v) { return v; }
 
 static void
 column_stats (const Writer *w, const DmpiColumn *col, gsize r0, gsize r1, ChunkMeta *m)
@@ -525,6 +527,7 @@ column_stats (const Writer *w, const DmpiColumn *col, gsize r0, gsize r1, ChunkM
         INT_STATS (gint64, identity64);
       break;
     case DMPI_COL_STRING:  string_stats (col, r0, r1, m); break;
+    case DMPI_COL_BOOL:    INT_STATS (guint8, identity8); break;   /* PLAIN: one byte, 0 or 1 */
     default:               g_assert_not_reached ();
     }
 }
@@ -550,6 +553,8 @@ page_end (const Writer *w, const DmpiColumn *col, gsize r0, gsize r1)
   gsize width = value_width (col->type);
   if (width > 0)
     return r0 + MIN (r1 - r0, MAX (w->opts->page_bytes / width, 1));
+  if (col->type == DMPI_COL_BOOL)
+    return r0 + MIN (r1 - r0, MAX (w->opts->page_bytes * 8, 1));
 
   gsize bytes = 0, r = r0;
   while (r < r1 && bytes < w->opts->page_bytes)
@@ -587,7 +592,9 @@ write_chunk (Writer *w, const DmpiColumn *col, gsize r0, gsize r1, ChunkMeta *m,
         }
 
       gsize need = (col->valid ? def_levels_bound (n) : 0)
-                   + (width > 0 ? n * width : 4 * n + (col->offsets[p1] - col->offsets[p0]));
+                   + (width > 0 ? n * width
+                      : col->type == DMPI_COL_BOOL ? (n + 7) / 8
+                      : 4 * n + (col->offsets[p1] - col->offsets[p0]));
       ensure (&w->page, &w->page_cap, need);
       guint8 *p = w->page;
       if (col->valid != NULL)
@@ -605,6 +612,23 @@ write_chunk (Writer *w, const DmpiColumn *col, gsize r0, gsize r1, ChunkMeta *m,
               memcpy (p + 4, col->chars + col->offsets[r], len);
               p += 4 + len;
             }
+        }
+      else if (col->type == DMPI_COL_BOOL)
+        {
+          /* PLAIN booleans: one bit a present value, least significant first. */
+          const guint8 *v = col->data;
+          guint bit = 0;
+          for (gsize r = p0; r < p1; r++)
+            if (is_valid (col, r))
+              {
+                if (bit == 0)
+                  *p = 0;
+                *p |= (guint8) ((v[r] & 1) << bit);
+                if (++bit == 8)
+                  bit = 0, p++;
+              }
+          if (bit != 0)
+            p++;
         }
       else if (convert)
         {

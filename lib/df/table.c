@@ -19,6 +19,7 @@ static const struct {
   [DMPI_COL_TIMESTAMP] = { "timestamp", 8 },
   [DMPI_COL_STRING]    = { "string", 0 },
   [DMPI_COL_DURATION]  = { "duration", 8 },
+  [DMPI_COL_BOOL]      = { "bool", 1 },
 };
 
 const char *
@@ -140,6 +141,15 @@ dmpi_column_append_float64 (DmpiColumn *c, gdouble value)
 }
 
 void
+dmpi_column_append_bool (DmpiColumn *c, gboolean value)
+{
+  g_return_if_fail (c->type == DMPI_COL_BOOL);
+  column_grow_for_one (c);
+  column_mark_valid (c);
+  DMPI_COLUMN_BOOL (c)[c->n_rows++] = value ? 1 : 0;
+}
+
+void
 dmpi_column_append_string (DmpiColumn *c, const char *s, gssize len)
 {
   g_return_if_fail (c->type == DMPI_COL_STRING);
@@ -182,6 +192,7 @@ dmpi_column_append_missing (DmpiColumn *c)
     case DMPI_COL_FLOAT32: dmpi_column_append_float32 (c, 0); break;
     case DMPI_COL_FLOAT64: dmpi_column_append_float64 (c, 0); break;
     case DMPI_COL_STRING: dmpi_column_append_string (c, "", 0); break;
+    case DMPI_COL_BOOL: dmpi_column_append_bool (c, FALSE); break;
     case DMPI_COL_INT64:
     case DMPI_COL_TIMESTAMP:
     case DMPI_COL_DURATION:
@@ -366,6 +377,8 @@ dmpi_table_format_value (const DmpiTable *t, guint column, gsize row)
       return g_strdup_printf ("%.17g", DMPI_COLUMN_FLOAT64 (c)[row]);
     case DMPI_COL_DURATION:
       return g_strdup_printf ("%" G_GINT64_FORMAT "ns", DMPI_COLUMN_INT64 (c)[row]);
+    case DMPI_COL_BOOL:
+      return g_strdup (DMPI_COLUMN_BOOL (c)[row] ? "True" : "False");
     case DMPI_COL_TIMESTAMP:
       {
         gint64 ns = DMPI_COLUMN_INT64 (c)[row];
@@ -631,6 +644,15 @@ dmpi_table_deserialize (GBytes *bytes, GError **error)
             return NULL;
           dmpi_column_reserve (c, n_rows);
           get_values (c->data, p, n_rows, vsize);
+          if (type == DMPI_COL_BOOL)
+            for (guint64 k = 0; k < n_rows; k++)
+              if (p[k] > 1)
+                {
+                  g_set_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_INVALID,
+                               "serialized table: bool column '%s' holds %u at row %"
+                               G_GUINT64_FORMAT, cname, p[k], k);
+                  return NULL;
+                }
         }
       c->n_rows = n_rows;
       g_ptr_array_add (t->columns, g_steal_pointer (&c));

@@ -28,9 +28,10 @@ typedef enum {
   DMPI_COL_TIMESTAMP,   /* gint64 nanoseconds since 1970-01-01 00:00:00, no time zone */
   DMPI_COL_STRING,      /* offsets[n_rows + 1] into chars (not NUL-terminated) */
   DMPI_COL_DURATION,    /* gint64 nanoseconds (a time difference, pandas timedelta64[ns]) */
+  DMPI_COL_BOOL,        /* guint8, 0 or 1 (numpy bool) */
 } DmpiColType;
 
-#define DMPI_COL_N_TYPES (DMPI_COL_DURATION + 1)
+#define DMPI_COL_N_TYPES (DMPI_COL_BOOL + 1)
 
 typedef struct {
   char        *name;
@@ -54,6 +55,7 @@ typedef struct {
 #define DMPI_COLUMN_INT64(c)   ((gint64 *) (c)->data)
 #define DMPI_COLUMN_FLOAT32(c) ((gfloat *) (c)->data)
 #define DMPI_COLUMN_FLOAT64(c) ((gdouble *) (c)->data)
+#define DMPI_COLUMN_BOOL(c)    ((guint8 *) (c)->data)
 
 const char *dmpi_col_type_name (DmpiColType type);
 gsize       dmpi_col_type_size (DmpiColType type);   /* bytes per value; 0 for strings */
@@ -69,6 +71,7 @@ void        dmpi_column_append_int32   (DmpiColumn *column, gint32 value);
 void        dmpi_column_append_int64   (DmpiColumn *column, gint64 value);  /* also TIMESTAMP, DURATION */
 void        dmpi_column_append_float32 (DmpiColumn *column, gfloat value);
 void        dmpi_column_append_float64 (DmpiColumn *column, gdouble value);
+void        dmpi_column_append_bool    (DmpiColumn *column, gboolean value);
 void        dmpi_column_append_string  (DmpiColumn *column, const char *s, gssize len);
 void        dmpi_column_append_missing (DmpiColumn *column);
 /* Marks an existing row missing (creating the valid array if needed). */

@@ -54,6 +54,7 @@ make_table (gsize n, gboolean nulls)
         }
       c[DMPI_COL_STRING]->offsets[r + 1] = (guint32) chars->len;
       ((gint64 *) c[DMPI_COL_DURATION]->data)[r] = (gint64) r * 1000000000 - 5000000000;
+      ((guint8 *) c[DMPI_COL_BOOL]->data)[r] = r % 3 == 1 || r % 11 == 0;
       for (guint i = 0; nulls && i < DMPI_COL_N_TYPES; i++)
         c[i]->valid[r] = !((r + i) % 5 == 2 || (r >= 3000 && r < 3100));
     }

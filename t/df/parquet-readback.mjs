@@ -18,7 +18,7 @@ try {
 }
 
 const N = 10000;
-const NAMES = ['i32', 'i64', 'f32', 'f64', 'ts', 'str', 'dur'];
+const NAMES = ['i32', 'i64', 'f32', 'f64', 'ts', 'str', 'dur', 'b'];
 
 // Expected values; timestamps as bigint in the file's unit.
 function expected(r, col, nanos) {
@@ -41,6 +41,7 @@ function expected(r, col, nanos) {
       return s;
     }
     case 6: return BigInt(r) * 1000000000n - 5000000000n;
+    case 7: return r % 3 === 1 || r % 11 === 0;
   }
 }
 
@@ -92,7 +93,7 @@ for (const file of FILES) {
   }
   const types = reader.columnTypes().map(t => t.toString());
   const wantTypes = ['INTEGER', 'BIGINT', 'FLOAT', 'DOUBLE',
-                     file.nanos ? 'TIMESTAMP_NS' : 'TIMESTAMP', 'VARCHAR', 'BIGINT'];
+                     file.nanos ? 'TIMESTAMP_NS' : 'TIMESTAMP', 'VARCHAR', 'BIGINT', 'BOOLEAN'];
   ok(JSON.stringify(types) === JSON.stringify(wantTypes) &&
      JSON.stringify(reader.columnNames()) === JSON.stringify(NAMES),
      `duckdb: ${file.name} has the columns and types`, `got ${reader.columnNames()} ${types}`);
@@ -101,7 +102,7 @@ for (const file of FILES) {
   ok(rows.length === file.rows, `duckdb: ${file.name} has ${file.rows} rows`, `got ${rows.length}`);
   const bad = [];
   for (let r = 0; r < rows.length; r++) {
-    for (let c = 0; c < 7; c++) {
+    for (let c = 0; c < NAMES.length; c++) {
       let got = rows[r][c];
       if (c === 4 && got !== null) {
         // A TIMESTAMP value, not an integer.
@@ -128,7 +129,7 @@ for (const file of FILES) {
   const i32s = []; for (let r = 0; r < rg0; r++) if (present(r, 0, file)) i32s.push(expected(r, 0));
   const wantMin = i32s.length ? String(Math.min(...i32s)) : null;
   const wantMax = i32s.length ? String(Math.max(...i32s)) : null;
-  ok(st.length === 7 && st[0].stats_min_value === wantMin && st[0].stats_max_value === wantMax &&
+  ok(st.length === NAMES.length && st[0].stats_min_value === wantMin && st[0].stats_max_value === wantMax &&
      st.every((s, c) => Number(s.stats_null_count) === nullsIn(c)) &&
      st.every(s => s.compression === (file.name.includes('none') ? 'UNCOMPRESSED' : 'SNAPPY')),
      `duckdb: ${file.name} statistics and codec`,
@@ -150,7 +151,7 @@ for (const file of FILES) {
     const hbad = [];
     if (hrows.length !== file.rows) hbad.push(`${hrows.length} rows`);
     for (let r = 0; r < hrows.length; r++) {
-      for (let c = 0; c < 7; c++) {
+      for (let c = 0; c < NAMES.length; c++) {
         let got = hrows[r][NAMES[c]];
         if (c === 4 && got !== null && got !== undefined) {
           if (typeof got !== 'object' || !('ts' in got)) {

@@ -16,7 +16,7 @@
 #include "df/parquet.h"
 #include "test-tables.h"
 
-/* All seven column types; with @nulls, every column is OPTIONAL and misses
+/* All eight column types; with @nulls, every column is OPTIONAL and misses
  * some values (every 7th row, and a run of 40 rows). */
 static DmpiTable *
 make_table (gsize n, gboolean nulls)
@@ -35,6 +35,7 @@ make_table (gsize n, gboolean nulls)
       ((gint64 *) c[DMPI_COL_TIMESTAMP]->data)[r] =
         G_GINT64_CONSTANT (1420070400000000000) + (gint64) r * 1000000000;
       ((gint64 *) c[DMPI_COL_DURATION]->data)[r] = (gint64) r * 1500000000 - 1000000000;
+      ((guint8 *) c[DMPI_COL_BOOL]->data)[r] = r % 3 == 1;
       g_string_append_printf (chars, "s%" G_GSIZE_FORMAT, r % 13);
       str->offsets[r + 1] = (guint32) chars->len;
       gboolean present = !(r % 7 == 3 || (r >= 100 && r < 140));
@@ -224,10 +225,10 @@ write_and_check (gconstpointer data)
   gint64 f[8];
   check_footer (path, f);
   g_assert_cmpint (f[1], ==, 1);        /* version */
-  g_assert_cmpint (f[2], ==, 1 + 7);    /* schema: root and seven columns */
+  g_assert_cmpint (f[2], ==, 1 + 8);    /* schema: root and eight columns */
   g_assert_cmpint (f[3], ==, 1000);     /* num_rows */
   g_assert_cmpint (f[4], ==, 4);        /* row groups */
-  g_assert_cmpint (f[7], ==, 7);        /* column orders */
+  g_assert_cmpint (f[7], ==, 8);        /* column orders */
   g_assert_cmpuint (count_entries (dir), ==, 1);   /* no temporary left */
   remove_dir (dir);
 }
@@ -345,12 +346,12 @@ test_csv (void)
   g_assert_no_error (error);
   g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
   g_assert_cmpstr (text, ==,
-                   "i32,i64,f32,f64,ts,str,dur\n"
-                   "-500,0,0,0,2015-01-01 00:00:00,\"a,\"\"b\"\"\",-1 days +23:59:59\n"
+                   "i32,i64,f32,f64,ts,str,dur,b\n"
+                   "-500,0,0,0,2015-01-01 00:00:00,\"a,\"\"b\"\"\",-1 days +23:59:59,False\n"
                    "-499,1000000007,0.25,0.3333333333333333,2015-01-01 00:00:01.123,s1,"
-                   "0 days 00:00:00.500\n"
-                   "-498,2000000014,0.5,0.6666666666666666,2015-01-01 00:00:02,s2,0 days 00:00:02\n"
-                   ",,,,,,\n");
+                   "0 days 00:00:00.500,True\n"
+                   "-498,2000000014,0.5,0.6666666666666666,2015-01-01 00:00:02,s2,0 days 00:00:02,False\n"
+                   ",,,,,,,\n");
   g_assert_cmpuint (count_entries (dir), ==, 1);
   remove_dir (dir);
 }

@@ -35,7 +35,7 @@ test_table_all_types (gsize n, gboolean nullable, DmpiColumn *cols[DMPI_COL_N_TY
   static const char *const names[DMPI_COL_N_TYPES] = {
     [DMPI_COL_INT32] = "i32", [DMPI_COL_INT64] = "i64", [DMPI_COL_FLOAT32] = "f32",
     [DMPI_COL_FLOAT64] = "f64", [DMPI_COL_TIMESTAMP] = "ts", [DMPI_COL_STRING] = "str",
-    [DMPI_COL_DURATION] = "dur",
+    [DMPI_COL_DURATION] = "dur", [DMPI_COL_BOOL] = "b",
   };
   DmpiTable *t = test_table_new (n);
   for (guint type = 0; type < DMPI_COL_N_TYPES; type++)
