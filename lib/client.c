@@ -428,6 +428,13 @@ dmpi_client_get_n_workers (DmpiClient *client)
 }
 
 guint
+dmpi_client_get_world_workers (DmpiClient *client)
+{
+  int world = dmpi_transport_world_size ();
+  return world > 2 ? (guint) (world - 2) : 0;
+}
+
+guint
 dmpi_client_get_n_threads (DmpiClient *client)
 {
   guint n = 0;

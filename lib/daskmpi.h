@@ -7,4 +7,6 @@
 #include "dmpi-error.h"
 #include "dmpi-task.h"
 #include "dmpi-client.h"
+#include "dmpi-table.h"
+#include "dmpi-frame.h"
 #undef DMPI_INSIDE_DASKMPI_H

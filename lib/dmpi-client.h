@@ -92,6 +92,9 @@ void        dmpi_client_unref             (DmpiClient *client);
 gboolean    dmpi_client_wait_for_workers  (DmpiClient *client, guint n_workers,
                                            double timeout_s, GError **error);
 guint       dmpi_client_get_n_workers     (DmpiClient *client);
+/* The worker ranks the MPI job was started with (its size less the
+ * scheduler and the client): what to wait for to have them all. */
+guint       dmpi_client_get_world_workers (DmpiClient *client);
 guint       dmpi_client_get_n_threads     (DmpiClient *client);
 guint64     dmpi_client_get_memory_limit  (DmpiClient *client);
 const char *dmpi_client_get_dashboard_address (DmpiClient *client);

@@ -6,6 +6,8 @@
 
 #include <glib.h>
 
+#include "dmpi-table.h"
+
 G_BEGIN_DECLS
 
 /**
@@ -48,6 +50,23 @@ gboolean    dmpi_task_check_args   (DmpiTask *task, const char *type_string, GEr
 typedef struct _DmpiRegistry DmpiRegistry;
 
 void dmpi_registry_add (DmpiRegistry *registry, const char *name, DmpiTaskFunc func);
+
+/**
+ * DmpiPartitionFunc:
+ * @partition: (transfer full): one partition of a frame
+ * @args: (nullable): the arguments given to dmpi_frame_map_partitions()
+ * @error: where to put the reason it failed
+ *
+ * A function that dmpi_frame_map_partitions() runs on every partition. It
+ * owns @partition: it may change it in place and return it, or free it and
+ * return a new table. Returns the output partition (transfer full), or
+ * %NULL with @error set (the partition is freed then too). Runs on a
+ * worker's compute thread, on one partition at a time per call.
+ */
+typedef DmpiTable *(*DmpiPartitionFunc) (DmpiTable *partition, GVariant *args, GError **error);
+
+/* Adds a partition function for dmpi_frame_map_partitions(). */
+void dmpi_registry_add_partition_func (DmpiRegistry *registry, const char *name, DmpiPartitionFunc func);
 
 #define DMPI_MODULE_INIT_SYMBOL "dmpi_module_init"
 typedef gboolean (*DmpiModuleInitFunc) (DmpiRegistry *registry, GError **error);

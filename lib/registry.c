@@ -8,6 +8,8 @@
 struct _DmpiRegistry {
   GHashTable *functions;   /* name → DmpiTaskFunc */
   GHashTable *modules;     /* path → GModule, kept open */
+  GHashTable *partition_funcs;   /* name → DmpiPartitionFunc, under lock */
+  GMutex      lock;
 };
 
 DmpiRegistry *
@@ -17,8 +19,8 @@ dmpi_registry_new (void)
 
   registry->functions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   registry->modules = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  dmpi_builtins_register (registry);
-  dmpi_df_tasks_register (registry);
+  registry->partition_funcs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_mutex_init (&registry->lock);
   return registry;
 }
 
@@ -31,6 +33,8 @@ dmpi_registry_free (DmpiRegistry *registry)
   /* Modules stay loaded: functions from them may still be on the stack of a
    * compute thread being torn down. */
   g_hash_table_unref (registry->modules);
+  g_hash_table_unref (registry->partition_funcs);
+  g_mutex_clear (&registry->lock);
   g_free (registry);
 }
 
@@ -41,6 +45,26 @@ dmpi_registry_add (DmpiRegistry *registry, const char *name, DmpiTaskFunc func)
   g_return_if_fail (name != NULL && *name != '\0');
   g_return_if_fail (func != NULL);
   g_hash_table_replace (registry->functions, g_strdup (name), (gpointer) func);
+}
+
+void
+dmpi_registry_add_partition_func (DmpiRegistry *registry, const char *name, DmpiPartitionFunc func)
+{
+  g_return_if_fail (registry != NULL);
+  g_return_if_fail (name != NULL && *name != '\0');
+  g_return_if_fail (func != NULL);
+  g_mutex_lock (&registry->lock);
+  g_hash_table_replace (registry->partition_funcs, g_strdup (name), (gpointer) func);
+  g_mutex_unlock (&registry->lock);
+}
+
+DmpiPartitionFunc
+dmpi_registry_lookup_partition_func (DmpiRegistry *registry, const char *name)
+{
+  g_mutex_lock (&registry->lock);
+  DmpiPartitionFunc f = (DmpiPartitionFunc) g_hash_table_lookup (registry->partition_funcs, name);
+  g_mutex_unlock (&registry->lock);
+  return f;
 }
 
 DmpiTaskFunc

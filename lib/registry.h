@@ -16,8 +16,11 @@ struct _DmpiTask {
   GVariant  **deps;
   guint       n_deps;
   GVariant   *result;
+  DmpiRegistry *registry;   /* the worker's, for functions that call others */
 };
 
+/* An empty registry: the worker adds the built-in modules (the registry
+ * calls nothing above it). */
 DmpiRegistry *dmpi_registry_new         (void);
 void          dmpi_registry_free        (DmpiRegistry *registry);
 DmpiTaskFunc  dmpi_registry_lookup      (DmpiRegistry *registry, const char *name);
@@ -26,8 +29,8 @@ guint         dmpi_registry_size        (DmpiRegistry *registry);
 
 /* The built-in module every worker has (lib/builtins.c). */
 void          dmpi_builtins_register    (DmpiRegistry *registry);
-/* The data-frame tasks every worker has (lib/df-tasks.c). */
-void          dmpi_df_tasks_register    (DmpiRegistry *registry);
+/* The partition function of that name (thread-safe: compute threads ask). */
+DmpiPartitionFunc dmpi_registry_lookup_partition_func (DmpiRegistry *registry, const char *name);
 
 /* Run @func on @task; on success the task has a result (unit if it set none). */
 gboolean      dmpi_task_run             (DmpiTask *task, DmpiTaskFunc func, GError **error);

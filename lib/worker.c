@@ -7,6 +7,7 @@
 #include "worker-memory.h"
 #include "tempfiles.h"
 #include "registry.h"
+#include "frame/tasks.h"
 #include "protocol.h"
 #include "batch.h"
 #include "store.h"
@@ -418,6 +419,7 @@ run_one (WTask *task, Worker *w)
     .args = task->args,
     .deps = task->deps,
     .n_deps = task->n_deps,
+    .registry = w->registry,
   };
 
   /* Compute threads number themselves in the order they first run a task. */
@@ -1285,6 +1287,8 @@ dmpi_worker_run (const DmpiWorkerOptions *options)
   g_main_context_push_thread_default (w.context);
   w.loop = g_main_loop_new (w.context, FALSE);
   w.registry = dmpi_registry_new ();
+  dmpi_builtins_register (w.registry);
+  dmpi_frame_tasks_register (w.registry);
   /* Dask's target: spill past 60% of the memory limit. */
   const char *local_directory = options->local_directory != NULL ? options->local_directory
                                 : g_getenv ("DASK_MPI_LOCAL_DIRECTORY");

@@ -21,10 +21,19 @@ run (DmpiRegistry *registry, const char *function, GVariant *args, GVariant **de
   return result;
 }
 
+/* A registry as a worker sets it up: the built-in module in it. */
+static DmpiRegistry *
+new_registry (void)
+{
+  DmpiRegistry *registry = dmpi_registry_new ();
+  dmpi_builtins_register (registry);
+  return registry;
+}
+
 static void
 test_builtins (void)
 {
-  g_autoptr(DmpiRegistry) registry = dmpi_registry_new ();
+  g_autoptr(DmpiRegistry) registry = new_registry ();
   g_autoptr(GError) error = NULL;
   GVariant *deps[] = { g_variant_ref_sink (g_variant_new_int64 (10)), g_variant_ref_sink (g_variant_new_int64 (32)) };
 
@@ -70,7 +79,7 @@ test_builtins (void)
 static void
 test_module_errors (void)
 {
-  g_autoptr(DmpiRegistry) registry = dmpi_registry_new ();
+  g_autoptr(DmpiRegistry) registry = new_registry ();
   g_autoptr(GError) error = NULL;
 
   g_assert_false (dmpi_registry_load_module (registry, "relative/module.so", &error));
@@ -97,7 +106,7 @@ test_user_module (void)
       g_test_skip ("the example module is not built");
       return;
     }
-  g_autoptr(DmpiRegistry) registry = dmpi_registry_new ();
+  g_autoptr(DmpiRegistry) registry = new_registry ();
   g_autoptr(GError) error = NULL;
   guint before = dmpi_registry_size (registry);
   g_assert_true (dmpi_registry_load_module (registry, path, &error));

@@ -30,6 +30,15 @@ dmpi_col_type_name (DmpiColType type)
   return col_types[type].name;
 }
 
+gint
+dmpi_col_type_from_name (const char *name)
+{
+  for (guint i = 0; i < DMPI_COL_N_TYPES; i++)
+    if (g_strcmp0 (name, col_types[i].name) == 0)
+      return (gint) i;
+  return -1;
+}
+
 gsize
 dmpi_col_type_size (DmpiColType type)
 {
@@ -259,13 +268,38 @@ dmpi_column_filter (DmpiColumn *c, const guint8 *keep)
               out++; \
             } \
       }
-      if (dmpi_col_type_size (c->type) == 4)
+      gsize size = dmpi_col_type_size (c->type);
+      if (size == 1)
+        FILTER_AS (guint8)
+      else if (size == 4)
         FILTER_AS (guint32)
       else
         FILTER_AS (guint64)
 #undef FILTER_AS
     }
   c->n_rows = out;
+}
+
+DmpiColumn *
+dmpi_column_copy (const DmpiColumn *c, const char *name)
+{
+  DmpiColumn *d = dmpi_column_new (name != NULL ? name : c->name, c->type, c->n_rows);
+  d->n_rows = c->n_rows;
+  if (c->type == DMPI_COL_STRING)
+    {
+      memcpy (d->offsets, c->offsets, (c->n_rows + 1) * sizeof (guint32));
+      d->chars = g_malloc (MAX (c->chars_len, 1));
+      memcpy (d->chars, c->chars, c->chars_len);
+      d->chars_len = d->chars_capacity = c->chars_len;
+    }
+  else if (c->n_rows > 0)
+    memcpy (d->data, c->data, c->n_rows * dmpi_col_type_size (c->type));
+  if (c->valid != NULL)
+    {
+      d->valid = g_malloc (MAX (d->capacity, 1));
+      memcpy (d->valid, c->valid, c->n_rows);
+    }
+  return d;
 }
 
 DmpiTable *
@@ -321,6 +355,56 @@ guint
 dmpi_table_n_columns (const DmpiTable *t)
 {
   return t->columns->len;
+}
+
+gsize
+dmpi_table_n_rows (const DmpiTable *t)
+{
+  return t->n_rows;
+}
+
+DmpiColumn *
+dmpi_table_steal_column (DmpiTable *t, guint index)
+{
+  g_return_val_if_fail (index < t->columns->len, NULL);
+  DmpiColumn *c = t->columns->pdata[index];
+  t->columns->pdata[index] = NULL;
+  g_ptr_array_remove_index (t->columns, index);   /* frees NULL: nothing */
+  return c;
+}
+
+char *
+dmpi_table_to_string (const DmpiTable *t, gsize max_rows)
+{
+  guint nc = t->columns->len;
+  gsize nr = max_rows > 0 ? MIN (max_rows, t->n_rows) : t->n_rows;
+  g_autofree gsize *width = g_new0 (gsize, MAX (nc, 1));
+  for (guint c = 0; c < nc; c++)
+    {
+      width[c] = g_utf8_strlen (dmpi_table_column (t, c)->name, -1);
+      for (gsize r = 0; r < nr; r++)
+        {
+          g_autofree char *v = dmpi_table_format_value (t, c, r);
+          width[c] = MAX (width[c], (gsize) g_utf8_strlen (v, -1));
+        }
+    }
+  GString *out = g_string_new (NULL);
+  for (gssize r = -1; r < (gssize) nr; r++)
+    {
+      for (guint c = 0; c < nc; c++)
+        {
+          g_autofree char *v = r < 0 ? g_strdup (dmpi_table_column (t, c)->name)
+                                     : dmpi_table_format_value (t, c, (gsize) r);
+          gsize len = (gsize) g_utf8_strlen (v, -1);
+          if (c > 0)
+            g_string_append (out, "  ");
+          for (gsize k = len; k < width[c]; k++)
+            g_string_append_c (out, ' ');
+          g_string_append (out, v);
+        }
+      g_string_append_c (out, '\n');
+    }
+  return g_string_free (out, FALSE);
 }
 
 DmpiColumn *
