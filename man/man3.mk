@@ -57,6 +57,7 @@ dist_man_MANS += \
 	man/dmpi_frame_compute.3 \
 	man/dmpi_frame_to_parquet.3 \
 	man/dmpi_table.3 \
+	man/dmpi_client_get_world_workers.3 \
 	man/dmpi_registry_add_partition_func.3 \
 	man/dmpi_df_error_quark.3 \
 	man/dmpi_col_type_name.3 \
