@@ -314,11 +314,11 @@ DmpiTable *
 dmpi_frame_reduce (DmpiFrame *f, const char *op, GError **error)
 {
   g_return_val_if_fail (f != NULL && op != NULL, NULL);
-  static const char *const ops[] = { "count", "sum", "mean", "min", "max", "std", NULL };
+  static const char *const ops[] = { "count", "sum", "mean", "min", "max", "std", "var", NULL };
   if (!g_strv_contains (ops, op))
     {
       g_set_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_INVALID, "reduce: unknown reduction '%s' "
-                   "(count, sum, mean, min, max or std)", op);
+                   "(count, sum, mean, min, max, std or var)", op);
       return NULL;
     }
   /* Every column the reduction applies to, as pandas (numeric_only for
@@ -550,7 +550,7 @@ write_parts (DmpiFrame *f, const char *verb, const char *folder, const char *ext
   const DmpiWriteOptions *o = options != NULL ? options : &defaults;
   FileSink fs = { folder, ext, o->compression != NULL ? o->compression : "snappy", o->row_group_rows,
                   o->timestamp_nanos };
-  if (strcmp (fs.codec, "snappy") != 0 && strcmp (fs.codec, "none") != 0)
+  if (strcmp (ext, ".parquet") == 0 && strcmp (fs.codec, "snappy") != 0 && strcmp (fs.codec, "none") != 0)
     {
       g_set_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_INVALID, "%s: compression '%s': not a codec (snappy or none)",
                    verb, fs.codec);
