@@ -130,12 +130,33 @@ row_bytes (const DmpiColumn *c)
 /* Room for @rows rows; @table_bytes (NULL for the reader's own columns)
  * counts the table's bytes against the bound. */
 static gboolean
+reserve_rows_exactly (DmpiPqChunkReader *cr, DmpiColumn *c, gsize rows, gsize cap,
+                      gsize *table_bytes, GError **error);
+
+static gboolean
 reserve_rows (DmpiPqChunkReader *cr, DmpiColumn *c, gsize rows, gsize *table_bytes,
               GError **error)
 {
   if (rows <= c->capacity)
     return TRUE;
-  gsize cap = MAX (rows, c->capacity < G_MAXSIZE / 4 ? c->capacity * 2 : rows);
+  return reserve_rows_exactly (cr, c, rows,
+                               MAX (rows, c->capacity < G_MAXSIZE / 4 ? c->capacity * 2 : rows),
+                               table_bytes, error);
+}
+
+gboolean
+dmpi_pq_reserve (DmpiPqChunkReader *cr, DmpiColumn *out, gsize rows, gsize *table_bytes,
+                 GError **error)
+{
+  if (rows <= out->capacity)
+    return TRUE;
+  return reserve_rows_exactly (cr, out, rows, rows, table_bytes, error);
+}
+
+static gboolean
+reserve_rows_exactly (DmpiPqChunkReader *cr, DmpiColumn *c, gsize rows, gsize cap,
+                      gsize *table_bytes, GError **error)
+{
   gsize old_bytes = c->capacity * row_bytes (c), new_bytes;
   gsize width = c->type == DMPI_COL_STRING ? sizeof (guint32) : dmpi_col_type_size (c->type);
   if (!mul_size (cap + 1, row_bytes (c), &new_bytes))

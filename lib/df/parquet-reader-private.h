@@ -65,6 +65,11 @@ gboolean dmpi_pq_read_chunk (DmpiPqChunkReader *cr, const DmpiPqColumn *col,
                              guint64 offset, gint64 rg_rows, gsize rows, DmpiColumn *out,
                              gsize *table_bytes, GError **error);
 
+/* Room for @rows rows in @out, all at once (the table's growth is counted
+ * in @table_bytes). */
+gboolean dmpi_pq_reserve (DmpiPqChunkReader *cr, DmpiColumn *out, gsize rows, gsize *table_bytes,
+                          GError **error);
+
 /* Drops the validity bytes of a column that has no missing value. */
 void dmpi_pq_column_finish (DmpiColumn *out, gsize *table_bytes);
 

@@ -901,6 +901,19 @@ dmpi_parquet_file_read (DmpiParquetFile *f, const char *const *columns, guint fi
       const DmpiPqColumn *col = &f->columns[g_array_index (which, guint, i)];
       g_autoptr (DmpiColumn) out = dmpi_column_new (col->name, col->type, 0);
       gsize left = (gsize) total;
+
+      /* All the rows at once when the chunks' bytes can plausibly hold them
+       * (the footer alone sizes nothing); else the column grows as pages
+       * are decoded. */
+      guint64 stored = 0;
+      for (guint g = first; g < first + n_groups; g++)
+        stored += (guint64) MAX (f->row_groups[g].chunks[col->leaf].total_compressed, 0);
+      if (total <= stored * 64 && total > 0
+          && !dmpi_pq_reserve (cr, out, (gsize) total, &table_bytes, error))
+        {
+          g_prefix_error (error, "%s: column '%s': ", f->path, col->name);
+          return NULL;
+        }
       for (guint g = first; g < first + n_groups && left > 0; g++)
         {
           const DmpiPqRowGroup *rg = &f->row_groups[g];
