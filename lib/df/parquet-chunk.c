@@ -15,6 +15,7 @@
 #include "df/parquet-format.h"
 #include "df/thrift-read.h"
 
+#include <math.h>
 #include <string.h>
 
 #if G_BYTE_ORDER != G_LITTLE_ENDIAN
@@ -303,6 +304,23 @@ out_of_range (GError **error, gint64 v, const char *what)
   return FALSE;
 }
 
+/* IEEE half precision (little-endian, as FLOAT16 stores it) to single. */
+static float
+half_to_float (const guint8 *b)
+{
+  guint32 h = (guint32) b[0] | ((guint32) b[1] << 8);
+  guint32 sign = (h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
+  float f;
+  if (exp == 0)
+    {
+      f = ldexpf ((float) mant, -24);   /* zero and subnormals */
+      return sign ? -f : f;
+    }
+  bits = exp == 31 ? sign | 0x7f800000u | (mant << 13) : sign | ((exp + 112) << 23) | (mant << 13);
+  memcpy (&f, &bits, 4);
+  return f;
+}
+
 #define JULIAN_EPOCH_DAY G_GINT64_CONSTANT (2440588)
 #define NS_PER_DAY       G_GINT64_CONSTANT (86400000000000)
 
@@ -389,6 +407,10 @@ convert (const DmpiPqColumn *col, const guint8 *src, gsize k, DmpiColumn *dst, g
     case DMPI_PQ_CONV_DEC_BYTES:   /* FIXED_LEN_BYTE_ARRAY; BYTE_ARRAY goes through decimal_column */
       for (gsize i = 0; i < k; i++)
         od[i] = decimal_bytes (src + w * i, w) / pow10_table[col->scale];
+      return TRUE;
+    case DMPI_PQ_CONV_FLOAT16:
+      for (gsize i = 0; i < k; i++)
+        ((float *) dst->data)[base + i] = half_to_float (src + 2 * i);
       return TRUE;
     case DMPI_PQ_CONV_COPY:
     case DMPI_PQ_CONV_BOOL:

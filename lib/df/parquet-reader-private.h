@@ -22,6 +22,7 @@ typedef enum {
   DMPI_PQ_CONV_DEC_I32,     /* DECIMAL -> float64 */
   DMPI_PQ_CONV_DEC_I64,
   DMPI_PQ_CONV_DEC_BYTES,   /* big-endian two's complement, BYTE_ARRAY or FIXED_LEN */
+  DMPI_PQ_CONV_FLOAT16,     /* FIXED_LEN_BYTE_ARRAY(2) FLOAT16 -> float32 */
 } DmpiPqConv;
 
 typedef struct {

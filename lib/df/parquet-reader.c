@@ -451,6 +451,11 @@ map_leaf (DmpiPqColumn *col, const SchemaElement *el)
       col->type = DMPI_COL_FLOAT64;
       if (decimal && el->type_length >= 1 && el->type_length <= 16)
         map_decimal (col, el, DMPI_PQ_CONV_DEC_BYTES);
+      else if (lt == DMPI_PQ_LT_FLOAT16 && el->type_length == 2)
+        {
+          col->type = DMPI_COL_FLOAT32;
+          col->conv = DMPI_PQ_CONV_FLOAT16;
+        }
       else if (decimal)
         unsupported (col, "a DECIMAL of %" G_GINT64_FORMAT " bytes (at most 16 are read)",
                      el->type_length);

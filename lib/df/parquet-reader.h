@@ -9,7 +9,7 @@
  *   INT64, INT(64, signed), INT(32, unsigned) -> int64
  *   INT(64, unsigned)                        -> int64 (a value over INT64_MAX
  *                                               is an error)
- *   FLOAT                                    -> float32
+ *   FLOAT, FIXED_LEN_BYTE_ARRAY(2) FLOAT16   -> float32
  *   DOUBLE                                   -> float64
  *   BYTE_ARRAY (plain, STRING/UTF8, ENUM, JSON, BSON) -> string
  *   DATE                                     -> timestamp (midnight)
@@ -20,8 +20,8 @@
  *   bytes)                                   -> float64
  *   INT64 named in the "dask-mpi.types" key-value metadata (parquet.h)
  *                                            -> duration
- * Anything else (nested columns, other FIXED_LEN_BYTE_ARRAYs such as UUID,
- * INTERVAL, FLOAT16) is listed as not supported. A timestamp or date out of
+ * Anything else (nested columns, other FIXED_LEN_BYTE_ARRAYs such as UUID
+ * and INTERVAL) is listed as not supported. A timestamp or date out of
  * the nanosecond range is an error naming the column.
  *
  * Encodings: PLAIN, PLAIN_DICTIONARY and RLE_DICTIONARY, RLE (levels, v2
