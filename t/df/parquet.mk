@@ -32,3 +32,6 @@ t_df_parquet_read_LDADD = lib/df/libdmpi-df.la $(GLIB_LIBS)
 t_df_parquet_dump_SOURCES = t/df/parquet-dump.c
 t_df_parquet_dump_CFLAGS = $(AM_CFLAGS) -DDMPI_COMPILATION
 t_df_parquet_dump_LDADD = lib/df/libdmpi-df.la $(GLIB_LIBS) -lm
+TESTS += t/df/parquet-duckdb.sh
+dist_check_SCRIPTS += t/df/parquet-duckdb.sh
+EXTRA_DIST += t/df/parquet-duckdb.mjs t/df/node-modules.sh t/df/parquet-testing
