@@ -198,8 +198,9 @@ packed_present (const DmpiRleDecoder *d, gsize k, const char **why)
   return TRUE;
 }
 
-gboolean
-dmpi_rle_get_u32 (DmpiRleDecoder *d, guint32 *out, gsize n, const char **why)
+/* The next @n values into @out32 or, when it is NULL, @out8 (width <= 8). */
+static gboolean
+rle_get (DmpiRleDecoder *d, guint32 *out32, guint8 *out8, gsize n, const char **why)
 {
   while (n > 0)
     {
@@ -214,54 +215,45 @@ dmpi_rle_get_u32 (DmpiRleDecoder *d, guint32 *out, gsize n, const char **why)
         {
           if (!packed_present (d, k, why))
             return FALSE;
-          unpack32_from (d->packed_data, d->packed_bytes, d->packed_pos * d->width, d->width, out, k);
+          gsize bit = d->packed_pos * d->width;
+          if (out32 != NULL)
+            unpack32_from (d->packed_data, d->packed_bytes, bit, d->width, out32, k);
+          else if (d->width == 1)
+            unpack_bits_from (d->packed_data, d->packed_pos, k, out8);
+          else
+            {
+              guint64 mask = ((guint64) 1 << d->width) - 1;
+              for (gsize i = 0; i < k; i++, bit += d->width)
+                out8[i] = (guint8) extract32 (d->packed_data, d->packed_bytes, bit, mask);
+            }
           d->packed_pos += k;
         }
-      else
+      else if (out32 != NULL)
         for (gsize i = 0; i < k; i++)
-          out[i] = d->value;
+          out32[i] = d->value;
+      else
+        memset (out8, (int) d->value, k);
       d->run_left -= k;
-      out += k;
+      if (out32 != NULL)
+        out32 += k;
+      else
+        out8 += k;
       n -= k;
     }
   return TRUE;
 }
 
 gboolean
+dmpi_rle_get_u32 (DmpiRleDecoder *d, guint32 *out, gsize n, const char **why)
+{
+  return rle_get (d, out, NULL, n, why);
+}
+
+gboolean
 dmpi_rle_get_u8 (DmpiRleDecoder *d, guint8 *out, gsize n, const char **why)
 {
   g_return_val_if_fail (d->width <= 8, FALSE);
-  while (n > 0)
-    {
-      if (d->run_left == 0)
-        {
-          if (!next_run (d, why))
-            return FALSE;
-          continue;
-        }
-      gsize k = MIN (n, d->run_left);
-      if (d->packed)
-        {
-          if (!packed_present (d, k, why))
-            return FALSE;
-          if (d->width == 1)
-            unpack_bits_from (d->packed_data, d->packed_pos, k, out);
-          else
-            {
-              guint64 mask = ((guint64) 1 << d->width) - 1;
-              gsize bit = d->packed_pos * d->width;
-              for (gsize i = 0; i < k; i++, bit += d->width)
-                out[i] = (guint8) extract32 (d->packed_data, d->packed_bytes, bit, mask);
-            }
-          d->packed_pos += k;
-        }
-      else
-        memset (out, (int) d->value, k);
-      d->run_left -= k;
-      out += k;
-      n -= k;
-    }
-  return TRUE;
+  return rle_get (d, NULL, out, n, why);
 }
 
 /* ---- DELTA_BINARY_PACKED ------------------------------------------------- */

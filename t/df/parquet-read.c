@@ -52,28 +52,6 @@ make_table (gsize n, gboolean nulls)
   return t;
 }
 
-static char *
-make_dir (void)
-{
-  g_autoptr (GError) error = NULL;
-  char *dir = g_dir_make_tmp ("dmpi-pqread-XXXXXX", &error);
-  g_assert_no_error (error);
-  return dir;
-}
-
-static void
-remove_dir (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *p = g_build_filename (dir, name, NULL);
-      g_unlink (p);
-    }
-  g_rmdir (dir);
-}
-
 static gint64
 floor_micros (gint64 ns)
 {
@@ -168,7 +146,7 @@ test_round_trip (gconstpointer data)
 {
   guint variant = GPOINTER_TO_UINT (data);
   gboolean nulls = variant & 1, micros = !(variant & 4);
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = test_dir_new ();
   g_autoptr (TestTable) t = make_table (N_ROWS, nulls);
   g_autofree char *path = write_table (dir, "t.parquet", t,
                                        variant & 2 ? DMPI_PARQUET_CODEC_SNAPPY
@@ -205,7 +183,7 @@ test_round_trip (gconstpointer data)
       /* validity bytes only where something is missing */
       g_assert_true ((g->valid != NULL) == nulls);
     }
-  remove_dir (dir);
+  test_dir_remove (dir);
 }
 
 /* Columns in the order asked, row groups [1, 3), max_rows across a row
@@ -213,7 +191,7 @@ test_round_trip (gconstpointer data)
 static void
 test_subsets (void)
 {
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = test_dir_new ();
   g_autoptr (TestTable) t = make_table (N_ROWS, TRUE);
   g_autofree char *path = write_table (dir, "t.parquet", t, DMPI_PARQUET_CODEC_SNAPPY,
                                        DMPI_PARQUET_TIMESTAMP_NANOS, 300, 700);
@@ -251,13 +229,13 @@ test_subsets (void)
   g_autoptr (DmpiTable) empty = dmpi_parquet_file_read (f, no_cols, 0, 4, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (dmpi_table_n_columns (empty), ==, 0);
-  remove_dir (dir);
+  test_dir_remove (dir);
 }
 
 static void
 test_bad_requests (void)
 {
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = test_dir_new ();
   g_autoptr (TestTable) t = make_table (100, FALSE);
   g_autofree char *path = write_table (dir, "t.parquet", t, DMPI_PARQUET_CODEC_SNAPPY,
                                        DMPI_PARQUET_TIMESTAMP_MICROS, 50, 0);
@@ -281,13 +259,13 @@ test_bad_requests (void)
   g_assert_null (dmpi_parquet_file_open (missing, &e3));
   g_assert_error (e3, DMPI_DF_ERROR, DMPI_DF_ERROR_IO);
   g_assert_nonnull (strstr (e3->message, missing));
-  remove_dir (dir);
+  test_dir_remove (dir);
 }
 
 static void
 test_empty_table (void)
 {
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = test_dir_new ();
   g_autoptr (TestTable) t = make_table (0, TRUE);
   g_autofree char *path = write_table (dir, "e.parquet", t, DMPI_PARQUET_CODEC_SNAPPY,
                                        DMPI_PARQUET_TIMESTAMP_MICROS, 0, 0);
@@ -307,14 +285,14 @@ test_empty_table (void)
       g_assert_cmpint (dmpi_table_column (got, c)->type, ==, want->type);
       g_assert_cmpuint (dmpi_table_column (got, c)->n_rows, ==, 0);
     }
-  remove_dir (dir);
+  test_dir_remove (dir);
 }
 
 /* A column with no present value at all, and one of 1 row. */
 static void
 test_all_missing (void)
 {
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = test_dir_new ();
   g_autoptr (TestTable) t = make_table (700, TRUE);
   for (guint c = 0; c < DMPI_COL_N_TYPES; c++)
     memset (((DmpiColumn *) g_ptr_array_index (t->columns, c))->valid, 0, 700);
@@ -328,14 +306,14 @@ test_all_missing (void)
   for (guint c = 0; c < DMPI_COL_N_TYPES; c++)
     assert_column_rows (g_ptr_array_index (t->columns, c), 0, dmpi_table_column (got, c), 700,
                         TRUE);
-  remove_dir (dir);
+  test_dir_remove (dir);
 }
 
 /* Reading some columns reads only their chunks: the others may be garbage. */
 static void
 test_reads_only_its_chunks (void)
 {
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = test_dir_new ();
   g_autoptr (TestTable) t = test_table_new (50);
   DmpiColumn *a = test_column_new ("a", DMPI_COL_INT64, 50, FALSE);
   DmpiColumn *b = test_column_new ("b", DMPI_COL_INT64, 50, FALSE);
@@ -369,7 +347,7 @@ test_reads_only_its_chunks (void)
   g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, path));
   g_assert_nonnull (strstr (error->message, "row group 0, column 'b'"));
-  remove_dir (dir);
+  test_dir_remove (dir);
 }
 
 /* Opens and reads all of @path: FALSE with an error naming the file, or
@@ -400,7 +378,7 @@ static void
 test_truncated_and_corrupt (gconstpointer data)
 {
   gboolean snappy = GPOINTER_TO_UINT (data);
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = test_dir_new ();
   g_autoptr (TestTable) t = make_table (40, TRUE);
   g_autofree char *path = write_table (dir, "t.parquet", t,
                                        snappy ? DMPI_PARQUET_CODEC_SNAPPY
@@ -441,13 +419,13 @@ test_truncated_and_corrupt (gconstpointer data)
     }
   g_test_message ("%" G_GSIZE_FORMAT " bytes flipped one at a time: %u errors, %u files read "
                   "(a value changed)", len, errors, reads);
-  remove_dir (dir);
+  test_dir_remove (dir);
 }
 
 static void
 test_bad_frame (void)
 {
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = test_dir_new ();
   g_autoptr (TestTable) t = make_table (10, FALSE);
   g_autofree char *path = write_table (dir, "t.parquet", t, DMPI_PARQUET_CODEC_SNAPPY,
                                        DMPI_PARQUET_TIMESTAMP_MICROS, 0, 0);
@@ -475,14 +453,14 @@ test_bad_frame (void)
       g_assert_nonnull (strstr (error->message, path));
       g_assert_nonnull (strstr (error->message, cases[i].says));
     }
-  remove_dir (dir);
+  test_dir_remove (dir);
 }
 
 /* From memory, with the bound on what a read may hold. */
 static void
 test_bytes_and_bound (void)
 {
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = test_dir_new ();
   g_autoptr (TestTable) t = make_table (N_ROWS, TRUE);
   g_autofree char *path = write_table (dir, "t.parquet", t, DMPI_PARQUET_CODEC_SNAPPY,
                                        DMPI_PARQUET_TIMESTAMP_NANOS, 0, 0);
@@ -503,7 +481,7 @@ test_bytes_and_bound (void)
   g_assert_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_INVALID);
   g_assert_nonnull (strstr (error->message, "mem.parquet"));
   g_test_message ("%s", error->message);
-  remove_dir (dir);
+  test_dir_remove (dir);
 }
 
 /* Reading 1 M rows of the writer's default file (snappy): a figure, not a
@@ -511,7 +489,7 @@ test_bytes_and_bound (void)
 static void
 test_speed (void)
 {
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = test_dir_new ();
   g_autoptr (TestTable) t = make_table (1000000, FALSE);
   g_autofree char *path = write_table (dir, "big.parquet", t, DMPI_PARQUET_CODEC_SNAPPY,
                                        DMPI_PARQUET_TIMESTAMP_MICROS, 0, 0);
@@ -569,7 +547,7 @@ test_speed (void)
   g_test_message ("read 1 M rows x 3 int64/double columns, PLAIN, uncompressed: %.1f MB in "
                   "%.1f ms, %.0f MB/s (memcpy into new memory: %.0f MB/s)", nbytes / 1e6,
                   best * 1e3, nbytes / 1e6 / best, nbytes / 1e6 / copy);
-  remove_dir (dir);
+  test_dir_remove (dir);
 }
 
 int
