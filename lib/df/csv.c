@@ -512,6 +512,8 @@ parser_grow (Parser *P, const char *p, const char *end)
   P->capacity = cap;
 }
 
+/* A missing value stores a zero (table.h), which a bool column's readers
+ * check. */
 static inline void
 set_missing (DmpiColumn *c, gsize row)
 {
@@ -521,6 +523,21 @@ set_missing (DmpiColumn *c, gsize row)
       memset (c->valid, 1, row);
     }
   c->valid[row] = 0;
+  switch (c->type)
+    {
+    case DMPI_COL_INT32:
+    case DMPI_COL_FLOAT32:
+      memset ((char *) c->data + row * 4, 0, 4);
+      break;
+    case DMPI_COL_BOOL:
+      DMPI_COLUMN_BOOL (c)[row] = 0;
+      break;
+    case DMPI_COL_STRING:
+      break;
+    default:
+      memset ((char *) c->data + row * 8, 0, 8);
+      break;
+    }
 }
 
 static inline void
@@ -1868,7 +1885,8 @@ static gboolean
 is_integer_text (const char *s, gsize len)
 {
   gsize i = s[0] == '-' || s[0] == '+';
-  if (i == len || len > 19 + i)
+  /* 18 digits: what the int64 reader takes (longer ones are floats) */
+  if (i == len || len > 18 + i)
     return FALSE;
   for (; i < len; i++)
     if (!is_digit (s[i]))
@@ -1961,6 +1979,7 @@ dmpi_csv_infer_types (const char *path, const DmpiCsvFormat *format, gsize sampl
     }
   P.lines = format->header ? 1 : 0;
   MemorySource src = { sample->str + rows_at, sample->len - rows_at, 0 };
+  P.size_hint = src.len;
   if (!parse_stream (&P, memory_read, &src, error))
     {
       if (P.err_msg != NULL)

@@ -195,18 +195,48 @@ take_zone (const char **pp, const char *end, int *offset)
   return TRUE;
 }
 
+/* The numbers a timestamp is made of, and the steps that read them. */
+typedef enum { YEAR, MONTH, DAY, YDAY, HOUR, HOUR12, MINUTE, SECOND, N_PARTS } Part;
+
+static const struct {
+  StepKind kind;
+  Part     part;
+  int      min_digits, max_digits, lo, hi;
+} numeric_steps[] = {
+  { STEP_YEAR, YEAR, 4, 4, 0, 9999 },     { STEP_YEAR2, YEAR, 2, 2, 0, 99 },
+  { STEP_MONTH, MONTH, 1, 2, 1, 12 },     { STEP_DAY, DAY, 1, 2, 1, 31 },
+  { STEP_YDAY, YDAY, 1, 3, 1, 366 },      { STEP_HOUR, HOUR, 1, 2, 0, 23 },
+  { STEP_HOUR12, HOUR12, 1, 2, 1, 12 },   { STEP_MINUTE, MINUTE, 1, 2, 0, 59 },
+  { STEP_SECOND, SECOND, 1, 2, 0, 59 },
+};
+
 gboolean
 dmpi_time_format_parse (const DmpiTimeFormat *f, const char *p, gsize len, gint64 *out)
 {
   const char *end = p + len;
-  int year = 1900, month = 1, day = 1, yday = 0, hour = 0, hour12 = -1, pm = -1;
-  int minute = 0, second = 0, zone = 0, v;
-  gboolean month_or_day = FALSE;
+  /* Python's defaults: 1900-01-01 00:00:00 */
+  int v[N_PARTS] = { 1900, 1, 1, 0, 0, -1, 0, 0 };
+  int pm = -1, zone = 0;
+  guint seen = 0;   /* bit per Part */
   gint64 frac = 0;
 
   for (guint i = 0; i < f->n_steps; i++)
     {
       const Step *s = &f->steps[i];
+      gsize k;
+      for (k = 0; k < G_N_ELEMENTS (numeric_steps) && numeric_steps[k].kind != s->kind; k++)
+        ;
+      if (k < G_N_ELEMENTS (numeric_steps))
+        {
+          Part part = numeric_steps[k].part;
+          if (!take_number (&p, end, numeric_steps[k].min_digits, numeric_steps[k].max_digits,
+                            numeric_steps[k].lo, numeric_steps[k].hi, &v[part]))
+            return FALSE;
+          if (s->kind == STEP_YEAR2)
+            v[YEAR] += v[YEAR] < 69 ? 2000 : 1900;
+          seen |= 1u << part;
+          continue;
+        }
       switch (s->kind)
         {
         case STEP_LITERAL:
@@ -220,41 +250,10 @@ dmpi_time_format_parse (const DmpiTimeFormat *f, const char *p, gsize len, gint6
           while (p < end && is_blank (*p))
             p++;
           break;
-        case STEP_YEAR:
-          if (!take_number (&p, end, 4, 4, 0, 9999, &year))
-            return FALSE;
-          break;
-        case STEP_YEAR2:
-          if (!take_number (&p, end, 2, 2, 0, 99, &v))
-            return FALSE;
-          year = v < 69 ? 2000 + v : 1900 + v;
-          break;
-        case STEP_MONTH:
-          if (!take_number (&p, end, 1, 2, 1, 12, &month))
-            return FALSE;
-          month_or_day = TRUE;
-          break;
         case STEP_MONTH_NAME:
-          if (!take_month_name (&p, end, &month))
+          if (!take_month_name (&p, end, &v[MONTH]))
             return FALSE;
-          month_or_day = TRUE;
-          break;
-        case STEP_DAY:
-          if (!take_number (&p, end, 1, 2, 1, 31, &day))
-            return FALSE;
-          month_or_day = TRUE;
-          break;
-        case STEP_YDAY:
-          if (!take_number (&p, end, 1, 3, 1, 366, &yday))
-            return FALSE;
-          break;
-        case STEP_HOUR:
-          if (!take_number (&p, end, 1, 2, 0, 23, &hour))
-            return FALSE;
-          break;
-        case STEP_HOUR12:
-          if (!take_number (&p, end, 1, 2, 1, 12, &hour12))
-            return FALSE;
+          seen |= 1u << MONTH;
           break;
         case STEP_AMPM:
           if (end - p < 2 || g_ascii_toupper (p[1]) != 'M' ||
@@ -262,14 +261,6 @@ dmpi_time_format_parse (const DmpiTimeFormat *f, const char *p, gsize len, gint6
             return FALSE;
           pm = g_ascii_toupper (p[0]) == 'P';
           p += 2;
-          break;
-        case STEP_MINUTE:
-          if (!take_number (&p, end, 1, 2, 0, 59, &minute))
-            return FALSE;
-          break;
-        case STEP_SECOND:
-          if (!take_number (&p, end, 1, 2, 0, 59, &second))
-            return FALSE;
           break;
         case STEP_FRACTION:
           {
@@ -294,22 +285,23 @@ dmpi_time_format_parse (const DmpiTimeFormat *f, const char *p, gsize len, gint6
   if (p != end)
     return FALSE;
   /* Python's rule: %I without %p is a morning hour, 12 is midnight. */
-  if (hour12 >= 0)
-    hour = hour12 % 12 + (pm == 1 ? 12 : 0);
+  if (seen & (1u << HOUR12))
+    v[HOUR] = v[HOUR12] % 12 + (pm == 1 ? 12 : 0);
   gint64 days;
-  if (yday > 0 && !month_or_day)
+  int year = v[YEAR];
+  if ((seen & (1u << YDAY)) && !(seen & ((1u << MONTH) | (1u << DAY))))
     {
-      if (yday > (dmpi_days_in_month (year, 2) == 29 ? 366 : 365))
+      if (v[YDAY] > (dmpi_days_in_month (year, 2) == 29 ? 366 : 365))
         return FALSE;
-      days = dmpi_days_from_civil (year, 1, 1) + yday - 1;
+      days = dmpi_days_from_civil (year, 1, 1) + v[YDAY] - 1;
     }
   else
     {
-      if (day > dmpi_days_in_month (year, month))
+      if (v[DAY] > dmpi_days_in_month (year, v[MONTH]))
         return FALSE;
-      days = dmpi_days_from_civil (year, month, day);
+      days = dmpi_days_from_civil (year, v[MONTH], v[DAY]);
     }
-  gint64 secs = days * 86400 + hour * 3600 + minute * 60 + second - zone;
+  gint64 secs = days * 86400 + v[HOUR] * 3600 + v[MINUTE] * 60 + v[SECOND] - zone;
   if (secs >= G_MAXINT64 / NS_PER_SEC || secs <= G_MININT64 / NS_PER_SEC)
     return FALSE;
   *out = secs * NS_PER_SEC + frac;

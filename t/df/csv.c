@@ -2,12 +2,14 @@
 #include "config.h"
 
 #include "df/csv.h"
+#include "df/nyctaxi.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct {
   char *dir;
@@ -1234,6 +1236,82 @@ test_error_positions (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (error->message, where));
 }
 
+/* The reference job's read (14 typed columns, the range filter pushed down)
+ * over a 100 MB file: run with -m perf, on DMPI_CSV_SPEED_FILE if set (e.g.
+ * written by contrib/nyctaxi/gen-nyctaxi --mb 100), else on a generated
+ * file of the same shape. Prints the best of 5 in CPU time. */
+static void
+test_speed (Fixture *f, gconstpointer data)
+{
+  static const DmpiCsvRange filter[] = {
+    { 11, 0.0, 500.0 }, { 3, 0.0, 6.0 }, { 5, -75.0, -73.0 }, { 8, -75.0, -73.0 },
+    { 6, 40.0, 42.0 }, { 9, 40.0, 42.0 },
+  };
+  if (!g_test_perf ())
+    {
+      g_test_skip ("a speed figure: run with -m perf");
+      return;
+    }
+  g_autofree char *path = g_strdup (g_getenv ("DMPI_CSV_SPEED_FILE"));
+  if (path == NULL)
+    {
+      GRand *rand = g_rand_new_with_seed (7);
+      g_autoptr(GString) s = g_string_sized_new (101 << 20);
+      g_string_append (s, "VendorID,tpep_pickup_datetime,tpep_dropoff_datetime,passenger_count,"
+                       "trip_distance,pickup_longitude,pickup_latitude,RateCodeID,"
+                       "store_and_fwd_flag,dropoff_longitude,dropoff_latitude,payment_type,"
+                       "fare_amount,extra,mta_tax,tip_amount,tolls_amount,"
+                       "improvement_surcharge,total_amount\n");
+      while (s->len < (100 << 20))
+        {
+          int d = g_rand_int_range (rand, 1, 29), h = g_rand_int_range (rand, 0, 23);
+          g_string_append_printf (s, "%d,2015-01-%02d %02d:%02d:%02d,2015-01-%02d %02d:%02d:%02d,%d,"
+                                  "%.2f,%.15g,%.15g,1,N,%.15g,%.15g,%d,%.1f,0.5,0.5,%.2f,0,0.3,%.2f\n",
+                                  g_rand_int_range (rand, 1, 3), d, h, g_rand_int_range (rand, 0, 60),
+                                  g_rand_int_range (rand, 0, 60), d, h + 1,
+                                  g_rand_int_range (rand, 0, 60), g_rand_int_range (rand, 0, 60),
+                                  g_rand_int_range (rand, 0, 7), g_rand_double_range (rand, 0, 20),
+                                  (double) (gfloat) g_rand_double_range (rand, -74.1, -73.7),
+                                  (double) (gfloat) g_rand_double_range (rand, 40.6, 40.9),
+                                  (double) (gfloat) g_rand_double_range (rand, -74.1, -73.7),
+                                  (double) (gfloat) g_rand_double_range (rand, 40.6, 40.9),
+                                  g_rand_int_range (rand, 1, 3), g_rand_double_range (rand, 2, 80),
+                                  g_rand_double_range (rand, 0, 10), g_rand_double_range (rand, 3, 90));
+        }
+      g_rand_free (rand);
+      g_free (path);
+      path = write_file (f, "speed.csv", s->str, (gssize) s->len);
+    }
+  GStatBuf st;
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) blocks = dmpi_csv_list_blocks (path, 0, &error);
+  g_assert_no_error (error);
+  double best = G_MAXDOUBLE;
+  gsize kept = 0, in = 0;
+  for (int rep = 0; rep < 5; rep++)
+    {
+      struct timespec t0, t1;
+      clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &t0);
+      kept = in = 0;
+      for (guint b = 0; b < blocks->len; b++)
+        {
+          const DmpiCsvBlock *blk = &g_array_index (blocks, DmpiCsvBlock, b);
+          gsize rows_in = 0;
+          g_autoptr(DmpiTable) t = dmpi_csv_read_filtered (path, blk->offset, blk->length,
+                                                           dmpi_nyctaxi_input_columns (),
+                                                           DMPI_NYCTAXI_N_INPUT_COLUMNS, filter,
+                                                           G_N_ELEMENTS (filter), &rows_in, &error);
+          g_assert_no_error (error);
+          kept += t->n_rows, in += rows_in;
+        }
+      clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &t1);
+      best = MIN (best, (double) (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+    }
+  g_test_message ("speed: %.1f MB/s (%.0f MB in %.3f s of CPU, best of 5; %zu rows read, %zu kept)",
+                  (double) st.st_size / 1e6 / best, (double) st.st_size / 1e6, best, in, kept);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1260,5 +1338,6 @@ main (int argc, char **argv)
   ADD ("inclusive-ranges", test_inclusive_ranges);
   ADD ("infer", test_infer);
   ADD ("error-positions", test_error_positions);
+  ADD ("speed", test_speed);
   return g_test_run ();
 }
