@@ -565,7 +565,7 @@ dmpi_read_csv (DmpiClient *client, const char *const *paths, DmpiCsvOptions *opt
       const char *path = files->pdata[i];
       if (!check_header (s, path, error))
         return NULL;
-      g_autoptr(GArray) blocks = dmpi_csv_list_blocks_format (path, &format, blocksize, error);
+      g_autoptr(GArray) blocks = dmpi_csv_list_blocks (path, blocksize, error);
       if (blocks == NULL)
         return NULL;
       for (guint b = 0; b < blocks->len; b++)
