@@ -72,7 +72,6 @@ void        dmpi_grouper_clear (DmpiGrouper *g);
  * missing value. */
 DmpiColumn *dmpi_column_take (const DmpiColumn *column, const gsize *rows, gsize n);
 /* A copy of a column under another name. */
-DmpiColumn *dmpi_column_copy (const DmpiColumn *column, const char *name);
 
 /* ---- distinct sets of nunique (groupby-nunique.c) ---- */
 

@@ -123,7 +123,7 @@ column_append_rows (DmpiColumn *dst, const DmpiColumn *src, gsize start, gsize n
 DmpiColumn *
 dmpi_column_copy (const DmpiColumn *c, const char *name)
 {
-  DmpiColumn *out = dmpi_column_new (name, c->type, MAX (c->n_rows, 1));
+  DmpiColumn *out = dmpi_column_new (name != NULL ? name : c->name, c->type, MAX (c->n_rows, 1));
   column_append_rows (out, c, 0, c->n_rows);
   return out;
 }

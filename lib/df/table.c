@@ -284,28 +284,6 @@ dmpi_column_filter (DmpiColumn *c, const guint8 *keep)
   c->n_rows = out;
 }
 
-DmpiColumn *
-dmpi_column_copy (const DmpiColumn *c, const char *name)
-{
-  DmpiColumn *d = dmpi_column_new (name != NULL ? name : c->name, c->type, c->n_rows);
-  d->n_rows = c->n_rows;
-  if (c->type == DMPI_COL_STRING)
-    {
-      memcpy (d->offsets, c->offsets, (c->n_rows + 1) * sizeof (guint32));
-      d->chars = g_malloc (MAX (c->chars_len, 1));
-      memcpy (d->chars, c->chars, c->chars_len);
-      d->chars_len = d->chars_capacity = c->chars_len;
-    }
-  else if (c->n_rows > 0)
-    memcpy (d->data, c->data, c->n_rows * dmpi_col_type_size (c->type));
-  if (c->valid != NULL)
-    {
-      d->valid = g_malloc (MAX (d->capacity, 1));
-      memcpy (d->valid, c->valid, c->n_rows);
-    }
-  return d;
-}
-
 DmpiTable *
 dmpi_table_new (void)
 {

@@ -202,19 +202,6 @@ frame_add_column (DmpiFrame *f, const char *name, DmpiColType type)
   g_array_append_val (f->types, type);
 }
 
-/* A frame over the source's columns, no ops. */
-static DmpiFrame *
-frame_from_source (Source *source)
-{
-  DmpiFrame *f = frame_new (source);
-  for (guint i = 0; i < source->columns->len; i++)
-    {
-      SourceColumn *c = &g_array_index (source->columns, SourceColumn, i);
-      frame_add_column (f, c->out_name, c->type);
-    }
-  return f;
-}
-
 /* The same frame with one more op, and the schema @names/@types (NULL:
  * unchanged). */
 static DmpiFrame *
