@@ -164,9 +164,10 @@ dmpi_frame_realize (DmpiFrame *f, const char *progress, GError **error)
   if (s->kind != SOURCE_GROUPBY)
     return TRUE;
   DmpiClient *client = s->client;
-  g_autoptr(GPtrArray) level = submit_all (s->parent, "agg", partial_sink, s, error);
-  if (level == NULL)
+  g_autoptr(GPtrArray) partials = submit_all (s->parent, "agg", partial_sink, s, error);
+  if (partials == NULL)
     return FALSE;
+  g_autoptr(GPtrArray) level = g_ptr_array_ref (partials);
   guint64 token = dmpi_frame_new_token ();
   guint n_tasks = 0;
   /* A tree: SPLIT_EVERY states per combine, the last task finalizes. */
@@ -192,8 +193,21 @@ dmpi_frame_realize (DmpiFrame *f, const char *progress, GError **error)
       level = g_steal_pointer (&next);
     }
   while (level->len > 1 || g_str_has_prefix (dmpi_future_get_key (level->pdata[0]), "agg-combine"));
-  if (!dmpi_client_flush (client, error) || !wait_all (f, level, progress != NULL ? progress : "agg", error))
+  /* Progress over the partitions; the partials' failures reach the result. */
+  if (!dmpi_client_flush (client, error) ||
+      !dmpi_client_progress (client, (DmpiFuture *const *) partials->pdata, partials->len,
+                             progress != NULL ? progress : "agg", error))
     return FALSE;
+  g_clear_pointer (&partials, g_ptr_array_unref);
+  if (!dmpi_client_wait (client, (DmpiFuture *const *) level->pdata, level->len, -1, error))
+    return FALSE;
+  const GError *failed = dmpi_future_get_error (level->pdata[0]);
+  if (dmpi_future_get_status (level->pdata[0]) != DMPI_FUTURE_FINISHED)
+    {
+      g_set_error (error, DMPI_ERROR, DMPI_ERROR_TASK_FAILED, "agg: %s",
+                   failed != NULL ? failed->message : "cancelled");
+      return FALSE;
+    }
   /* From now on the frame's one partition is that result. */
   s->kind = SOURCE_FUTURES;
   s->futures = g_steal_pointer (&level);
