@@ -370,6 +370,13 @@ dmpi_groupby_state_check (const DmpiTable *state, const char *const *keys, guint
   guint n = dmpi_table_n_columns (state);
   guint c = n_keys;
 
+  if (n_keys == 0 && state->n_rows != 1)
+    {
+      g_set_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_INVALID,
+                   "group-by state without keys has %" G_GSIZE_FORMAT " rows, not one",
+                   state->n_rows);
+      return FALSE;
+    }
   if (n < n_keys)
     {
       g_set_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_INVALID,

@@ -468,8 +468,20 @@ run (DmpiColumn *const *key_cols, guint n_keys, gsize n_rows, Agg *aggs, guint n
   g_autofree guint32 *gids = g_new (guint32, DMPI_GROUP_CHUNK);
   DmpiTable *t = NULL;
 
+  /* Without keys, sizes need no pass over the rows (and a table without
+   * columns can claim any number of them). */
+  gboolean read_rows = n_keys > 0 || combine;
+  for (guint a = 0; a < n_aggs; a++)
+    read_rows |= aggs[a].spec->op != DMPI_AGG_SIZE;
+  if (!read_rows)
+    for (guint a = 0; a < n_aggs; a++)
+      {
+        agg_reserve (&aggs[a], 2);
+        ((gint64 *) aggs[a].arrays[0])[1] = (gint64) n_rows;
+      }
+
   dmpi_grouper_init (&g, key_cols, n_keys, n_rows);
-  for (gsize start = 0; start < n_rows; start += DMPI_GROUP_CHUNK)
+  for (gsize start = 0; start < n_rows && read_rows; start += DMPI_GROUP_CHUNK)
     {
       gsize n = MIN (DMPI_GROUP_CHUNK, n_rows - start);
       if (!dmpi_grouper_next (&g, start, n, gids, error))

@@ -6,7 +6,10 @@
  * column, is skipped by every aggregation but size (pandas' skipna), and a
  * row whose key is missing or NaN belongs to no group (dropna=True).
  * Float keys compare by value: -0.0 and 0.0 are one group, shown as the
- * first of them met in partition and row order.
+ * first of them met in partition and row order. A float sum that reaches an
+ * infinity stays there (pandas 2; pandas 1.x gives NaN).
+ *
+ * A spec whose name is NULL takes its column's name ("size" for size).
  *
  * The partial state of a partition is an ordinary table (so that it moves
  * between ranks as one: dmpi_table_serialize), one row per group in order of
@@ -15,7 +18,7 @@
  * names the op and the input column's type ("fare_mean:mean.float64"), so a
  * state carries everything its combine and finalize need, and they refuse a
  * state that does not match the specs given. Missing in a state column means
- * "no value yet".
+ * "no value yet". A state without keys has exactly one row.
  *
  *   op       input               state columns
  *   size     -                   :size int64 (rows)
@@ -33,8 +36,9 @@
  *   min max  any                 :min.T / :max.T of type T
  *   std var  numeric, bool       :std.T / :var.T int64 (count), :mean float64,
  *                                :m2 float64 (sum of squared differences from
- *                                the mean: two passes within a partition,
- *                                Chan et al.'s formula between states)
+ *                                the mean: Welford's updates within a
+ *                                partition as pandas, Chan et al.'s formula
+ *                                between states)
  *   first    any                 :first.T / :last.T of type T (the row order
  *   last                         of the partition, then partition order)
  *   nunique  any                 :nunique.T string: the group's distinct

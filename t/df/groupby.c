@@ -1169,6 +1169,17 @@ test_state_errors (void)
   g_assert_cmpstr (error->message, ==, "partial state 0: group-by state column 3 is 'm:mean.float64', "
                    "expected m:max.<type> for max(x)");
   g_clear_error (&error);
+  /* A state without keys has one row. */
+  {
+    const DmpiAggSpec sz[] = { { DMPI_AGG_SIZE, NULL, "n" } };
+    g_autoptr(DmpiTable) r1 = dmpi_groupby_partial (t[0], NULL, 0, sz, 1, &error);
+    g_assert_no_error (error);
+    DmpiTable *rr[2] = { r1, r1 };
+    g_autoptr(DmpiTable) r2 = dmpi_table_concat (rr, 2, &error);
+    g_assert_null (dmpi_groupby_finalize (r2, NULL, 0, sz, 1, &error));
+    g_assert_cmpstr (error->message, ==, "group-by state without keys has 2 rows, not one");
+    g_clear_error (&error);
+  }
   /* A corrupt distinct set (as a deserialised state could hold). */
   {
     const DmpiAggSpec nu[] = { { DMPI_AGG_NUNIQUE, "x", "n" } };
