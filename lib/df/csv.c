@@ -1367,6 +1367,9 @@ parser_finish (Parser *P)
   for (guint i = 0; i < P->n_cols; i++)
     {
       P->cols[i]->n_rows = P->n_rows;
+      /* A last row the filter rejected may have left its characters. */
+      if (P->cols[i]->type == DMPI_COL_STRING)
+        P->cols[i]->chars_len = P->cols[i]->offsets[P->n_rows];
       dmpi_table_add_column (t, P->cols[i]);
       P->cols[i] = NULL;
     }

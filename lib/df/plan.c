@@ -211,21 +211,18 @@ op_select (DmpiTable *t, const char *const *names, gboolean drop, GError **error
   if (drop)
     {
       for (const char *const *n = names; *n != NULL; n++)
-        {
-          gint i = need_index (in, *n, "drop", error);
-          if (i < 0)
-            return NULL;
-          dmpi_column_free (dmpi_table_steal_column (in, (guint) i));
-        }
+        if (need_index (in, *n, "drop", error) < 0)
+          return NULL;
+      for (const char *const *n = names; *n != NULL; n++)
+        dmpi_column_free (dmpi_table_steal_column (in, (guint) dmpi_table_column_index (in, *n)));
       return g_steal_pointer (&in);
     }
+  /* All found first, so that an error lists every column there is. */
   for (const char *const *n = names; *n != NULL; n++)
-    {
-      gint i = need_index (in, *n, "select", error);
-      if (i < 0)
-        return NULL;
-      g_ptr_array_add (out->columns, dmpi_table_steal_column (in, (guint) i));
-    }
+    if (need_index (in, *n, "select", error) < 0)
+      return NULL;
+  for (const char *const *n = names; *n != NULL; n++)
+    g_ptr_array_add (out->columns, dmpi_table_steal_column (in, (guint) dmpi_table_column_index (in, *n)));
   return g_steal_pointer (&out);
 }
 
