@@ -274,7 +274,10 @@ run (DmpiClient *client, GError **error)
   if (head == NULL)
     return FALSE;
   g_autofree char *text = dmpi_table_to_string (head, 0);
-  g_print ("first %zu rows of %s:\n%s", dmpi_table_n_rows (head), dmpi_frame_get_partition_path (input, 0), text);
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  g_print ("first %zu rows of %s:\n", dmpi_table_n_rows (head), dmpi_frame_get_partition_path (input, 0));
+  for (char **l = lines; *l != NULL && **l != '\0'; l++)
+    g_print ("  %s\n", *l);
 
   DmpiWriteOptions wo = { .compression = opt_compression, .progress = "partitions" };
   g_autoptr(DmpiWriteReport) report = dmpi_frame_to_parquet (df, opt_output, &wo, error);

@@ -68,6 +68,9 @@ char       *dmpi_frame_task_key (const char *verb, guint64 token, guint part);
 guint64     dmpi_frame_new_token (void);
 /* The frame's columns as "a, b, c", for messages. */
 char       *dmpi_frame_column_list (DmpiFrame *frame);
+/* Where a reader's partition comes from ("FILE, bytes OFFSET+LENGTH" or
+ * "FILE, row group N"), for messages; NULL for other frames. */
+char       *dmpi_frame_describe_partition (DmpiFrame *frame, guint part);
 /* A frame of @n futures (one partition each) with @frame's schema and no ops. */
 DmpiFrame  *dmpi_frame_new_from_futures (DmpiFrame *frame, GPtrArray *futures);
 

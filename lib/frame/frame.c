@@ -292,6 +292,17 @@ dmpi_frame_get_partition_path (DmpiFrame *f, guint partition)
   return g_array_index (f->source->parts, SourcePart, partition).path;
 }
 
+char *
+dmpi_frame_describe_partition (DmpiFrame *f, guint part)
+{
+  if ((f->source->kind != SOURCE_CSV && f->source->kind != SOURCE_PARQUET) || part >= f->source->parts->len)
+    return NULL;
+  const SourcePart *p = &g_array_index (f->source->parts, SourcePart, part);
+  if (f->source->kind == SOURCE_PARQUET)
+    return g_strdup_printf ("%s, row group %u", p->path, p->row_group);
+  return g_strdup_printf ("%s, bytes %" G_GUINT64_FORMAT "+%" G_GUINT64_FORMAT, p->path, p->offset, p->length);
+}
+
 char **
 dmpi_frame_get_columns (DmpiFrame *f)
 {

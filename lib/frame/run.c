@@ -90,7 +90,9 @@ wait_all (DmpiFrame *f, GPtrArray *futures, const char *what, GError **error)
       if (n_failed++ < MAX_FAILURES_SHOWN)
         {
           const GError *e = dmpi_future_get_error (fut);
-          g_string_append_printf (msg, "\n  partition %u: %s", i, e != NULL ? e->message : "cancelled");
+          g_autofree char *where = dmpi_frame_describe_partition (f, i);
+          g_string_append_printf (msg, "\n  partition %u%s%s%s failed: %s", i, where ? " (" : "", where ? where : "",
+                                  where ? ")" : "", e != NULL ? e->message : "cancelled");
         }
     }
   if (n_failed == 0)
