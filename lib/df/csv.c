@@ -439,7 +439,6 @@ typedef struct {
                               * timestamp: values are copied out before
                               * they are scanned */
   gboolean    na_first;      /* check numbers against the NA strings first */
-  NaSet       na;
   guint       n_fields;
   Field      *fields;
   DmpiTimeFormat **time_formats;  /* per field, for KIND_TIMESTAMP_FORMAT */
@@ -461,6 +460,7 @@ typedef struct {
   guint64     err_column;    /* its byte in that line, from 1 */
   char       *err_msg;
   int         err_code;
+  NaSet       na;            /* last: the hot fields above share cache lines */
 } Parser;
 
 typedef enum { PARSE_OK, PARSE_MORE, PARSE_DONE, PARSE_ERROR } ParseStatus;
@@ -889,8 +889,7 @@ parse_region_with (Parser *P, const char *buf, gsize len, gboolean final, gsize 
                    const gboolean na_first)
 {
   const char *p = buf, *end = buf + len;
-  const guint n_fields = P->n_fields;
-  const Field *const fields = P->fields;
+  const Field *const fields = P->fields, *const fields_end = fields + P->n_fields;
 
   while (p < end)
     {
@@ -911,9 +910,9 @@ parse_region_with (Parser *P, const char *buf, gsize len, gboolean final, gsize 
       const gsize row = P->n_rows;
       guint64 row_lines = 0;
 
-      for (guint f = 0; f < n_fields; f++)
+      /* a pointer, no index: one register less in this loop */
+      for (const Field *fd = fields; fd < fields_end; fd++)
         {
-          const Field *fd = &fields[f];
           if (G_UNLIKELY (quote != '\0' && *p == quote))
             {
               /* Not &p: p stays in a register. */
@@ -994,12 +993,12 @@ parse_region_with (Parser *P, const char *buf, gsize len, gboolean final, gsize 
             }
 
           /* *p is now the delimiter or '\n' or CR LF */
-          if (f + 1 < n_fields)
+          if (fd + 1 < fields_end)
             {
               if (G_UNLIKELY (*p != delim))
                 {
                   P->row_start = row_start;
-                  return too_few_fields (P, p, f + 1);
+                  return too_few_fields (P, p, (guint) (fd - fields) + 1);
                 }
               p++;
             }

@@ -133,6 +133,20 @@ take_number (const char **pp, const char *end, int min_digits, int max_digits, i
   return TRUE;
 }
 
+/* The digits of a fraction at *pp: the first 9 into *frac (*n of them);
+ * FALSE if there is none. */
+static gboolean
+take_fraction (const char **pp, const char *end, gint64 *frac, int *n)
+{
+  const char *p = *pp;
+  for (; p < end && is_digit (*p); p++)
+    if (*n < 9)
+      *frac = *frac * 10 + (*p - '0'), (*n)++;
+  gboolean any = p > *pp;
+  *pp = p;
+  return any;
+}
+
 static gboolean
 take_month_name (const char **pp, const char *end, int *month)
 {
@@ -266,9 +280,7 @@ dmpi_time_format_parse (const DmpiTimeFormat *f, const char *p, gsize len, gint6
           {
             int n = 0;
             frac = 0;
-            while (n < 9 && p < end && is_digit (*p))
-              frac = frac * 10 + (*p++ - '0'), n++;
-            if (n == 0)
+            if (!take_fraction (&p, end, &frac, &n))
               return FALSE;
             for (; n < 9; n++)
               frac *= 10;
@@ -417,15 +429,7 @@ dmpi_duration_parse (const char *p, gsize len, gint64 *out)
               !take_number (&p, end, 2, 2, 0, 59, &s))
             return FALSE;
           if (p < end && *p == '.')
-            {
-              p++;
-              while (p < end && is_digit (*p))
-                {
-                  if (n_frac < 9)
-                    frac = frac * 10 + (*p - '0'), n_frac++;
-                  p++;
-                }
-            }
+            p++, take_fraction (&p, end, &frac, &n_frac);
           if (n_whole == 0 ||
               !add_component (&total, neg, whole, 0, 0, 3600 * NS_PER_SEC) ||
               !add_component (&total, neg, (gint64) m * 60 + s, frac, n_frac, NS_PER_SEC))
@@ -434,15 +438,7 @@ dmpi_duration_parse (const char *p, gsize len, gint64 *out)
           continue;
         }
       if (p < end && *p == '.')
-        {
-          p++;
-          while (p < end && is_digit (*p))
-            {
-              if (n_frac < 9)
-                frac = frac * 10 + (*p - '0'), n_frac++;
-              p++;
-            }
-        }
+        p++, take_fraction (&p, end, &frac, &n_frac);
       if (n_whole + n_frac == 0)
         return FALSE;
       while (p < end && *p == ' ')
