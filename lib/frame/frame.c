@@ -498,7 +498,18 @@ dmpi_read_csv (DmpiClient *client, const char *const *paths, DmpiCsvOptions *opt
   csv_format_of (s, &format);
   g_auto(GStrv) names = NULL;
   g_autofree DmpiColType *types = NULL;
-  if (!dmpi_csv_infer_types (first, &format, 0, &names, &types, error))
+  /* Types are inferred from a sample only when some column needs it. */
+  gboolean all_given = o->columns != NULL;
+  for (char **c = o->columns; all_given && *c != NULL; c++)
+    all_given = g_hash_table_contains (o->types, *c);
+  if (all_given)
+    {
+      names = dmpi_csv_read_header_format (first, &format, error);
+      if (names == NULL)
+        return NULL;
+      types = g_new0 (DmpiColType, g_strv_length (names) + 1);   /* all given: unused */
+    }
+  else if (!dmpi_csv_infer_types (first, &format, 0, &names, &types, error))
     return NULL;
   guint n = g_strv_length (names);
   /* A column may be there under its alternative name. */

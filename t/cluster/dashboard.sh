@@ -188,8 +188,9 @@ start_job none none
 wait_file none/rounds 60
 "$py" "$helpers/ports.py" "$TAP_TMPDIR/none" dask-mpi-scheduler >sched-ports
 "$py" "$helpers/ports.py" "$TAP_TMPDIR/none" dask-mpi-worker >worker-ports
-is "$(wc -l <sched-ports)" "$(wc -l <worker-ports)" \
-    "--dashboard-address none: the scheduler listens on no more ports than a worker (MPI's own)"
+ok "--dashboard-address none: the scheduler listens on no more ports than a worker (MPI's own)" \
+    test "$(wc -l <sched-ports)" -le "$(wc -l <worker-ports)" ||
+    { diag "scheduler: $(tr '\n' ' ' <sched-ports)"; diag "worker: $(tr '\n' ' ' <worker-ports)"; }
 stop_job none
 is "$job_status" 0 "... and the job succeeds"
 ok "... and the client prints no dashboard line" sh -c '! grep -q "Dask dashboard" none/out'

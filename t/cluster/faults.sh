@@ -94,7 +94,7 @@ cancel INT
 sample=$top_srcdir/contrib/nyctaxi/sample
 mkdir stale stale-target
 echo partial > stale/.part.7.parquet.AbC123
-echo probe > stale/.dask-mpi-prep-nyctaxi.probe.Xy12Z9
+echo probe > stale/.dask-mpi.probe.Xy12Z9
 for _n in .part.7.parquet.AbC12 .part.x.parquet.AbC123 .part.7.parquet.AbC1234 \
           .part.7.csv.AbC123 part.7.parquet.AbC123 .part.7.parquet.Ab-123 notes.txt; do
     echo keep > "stale/$_n"
@@ -102,16 +102,16 @@ done
 echo target > stale-target/file
 ln -s ../stale-target/file stale/.part.8.parquet.Zz9999
 mkdir stale/.part.9.parquet.Qq1234
-kept_before=$(cd stale && ls -A | grep -v -e '^\.part\.7\.parquet\.AbC123$' -e '^\.dask-mpi-prep-nyctaxi\.probe\.' | sort | tr '\n' ' ')
+kept_before=$(cd stale && ls -A | grep -v -e '^\.part\.7\.parquet\.AbC123$' -e '^\.dask-mpi\.probe\.' | sort | tr '\n' ' ')
 
 run_mpi 120 "$DASK_MPI_RUN" -n 4 "$prog" --nyc_taxi_dataset "$sample" --output_folder stale
 is "$RUN_STATUS" 0 "stale: the job over a folder with stale temporaries succeeds" \
     || { diag_file "$RUN_OUT" 10; diag_file "$RUN_ERR" 10; }
 is "$RUN_LEFTOVER" 0 "stale: no process is left"
 ok "stale: it says it removed 2 temporary files" \
-    grep -q '^removed 2 temporary files (.part.N.parquet.XXXXXX) left by an earlier cancelled run$' "$RUN_OUT"
+    grep -q 'to_parquet: removed 2 temporary files (.part.N.parquet.XXXXXX) left in stale by an earlier cancelled run$' "$RUN_ERR"
 ok "stale: the part temporary is gone" test ! -e stale/.part.7.parquet.AbC123
-ok "stale: the probe temporary is gone" test ! -e stale/.dask-mpi-prep-nyctaxi.probe.Xy12Z9
+ok "stale: the probe temporary is gone" test ! -e stale/.dask-mpi.probe.Xy12Z9
 is "$(cd stale && ls -A | grep -v '^part\.[0-2]\.parquet$' | sort | tr '\n' ' ')" "$kept_before" \
     "stale: every other name stays (look-alikes, a symlink, a folder)"
 is "$(cat stale-target/file)" target "stale: the symlink's target is untouched"
