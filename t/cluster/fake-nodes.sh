@@ -48,12 +48,12 @@ ok "... without running the command" test ! -e ran
 # ---- ranks over nodes ------------------------------------------------------------
 # The run's folder goes under TMPDIR: it must be gone at the end.
 mkdir runs
-where='echo "$OMPI_COMM_WORLD_RANK $(hostname)"'
+where='echo "$OMPI_COMM_WORLD_RANK $(hostname)" | grep " $FAKE_NODE\$"'
 TMPDIR=$TAP_TMPDIR/runs run_mpi 60 "$fake" 3 2 -- "$mpirun" -n 6 sh -c "$where"
 is "$RUN_STATUS" 0 "3 nodes of 2 slots, mpirun -n 6: succeeds" || diag_file "$RUN_ERR"
 is "$(sort -n "$RUN_OUT" | tr '\n' ,)" \
     "0 dmpi-fake-node1,1 dmpi-fake-node1,2 dmpi-fake-node2,3 dmpi-fake-node2,4 dmpi-fake-node3,5 dmpi-fake-node3," \
-    "... ranks 0-1 on node 1, 2-3 on node 2, 4-5 on node 3, each seeing its node's host name"
+    "... ranks 0-1 on node 1, 2-3 on node 2, 4-5 on node 3, each seeing its node's host name (and FAKE_NODE)"
 is "$RUN_LEFTOVER" 0 "... no process left behind"
 is "$(ls -A runs)" "" "... and the run's folder is removed"
 
