@@ -3,7 +3,10 @@
  * destination and sent once per main-loop iteration. */
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
+
+#include <glib-unix.h>
 
 #include "role.h"
 #include "scheduler.h"
@@ -271,6 +274,24 @@ workers_by_node (Scheduler *s, guint *n_nodes)
     }
   *n_nodes = g_hash_table_size (done);
   return g_string_free (out, FALSE);
+}
+
+/* mpirun (or the batch system) ends the job: when it lost a node it names
+ * the node, and this names the ranks that were there. Then the signal does
+ * what it would have done. */
+static gboolean
+on_sigterm (gpointer user_data)
+{
+  Scheduler *s = user_data;
+  guint n_nodes;
+  g_autofree char *nodes = workers_by_node (s, &n_nodes);
+
+  g_warning ("stopped by SIGTERM: the job is being ended from outside (mpirun does so when a rank "
+             "failed or a node was lost, and says which); the workers by node were: %s",
+             n_nodes > 0 ? nodes : "none had joined");
+  signal (SIGTERM, SIG_DFL);
+  raise (SIGTERM);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -786,9 +807,15 @@ dmpi_scheduler_run (const DmpiSchedulerOptions *options)
   GSource *heartbeats = g_timeout_source_new_seconds (1);
   g_source_set_callback (heartbeats, check_heartbeats, &s, NULL);
   g_source_attach (heartbeats, s.context);
+  /* Only while the loop runs: outside it SIGTERM keeps its default. */
+  GSource *term = g_unix_signal_source_new (SIGTERM);
+  g_source_set_callback (term, on_sigterm, &s, NULL);
+  g_source_attach (term, s.context);
 
   g_main_loop_run (s.loop);
 
+  g_source_destroy (term);
+  g_source_unref (term);
   g_source_destroy (heartbeats);
   g_source_unref (heartbeats);
 

@@ -10,7 +10,7 @@
 fake=$top_srcdir/contrib/fake-nodes
 mpirun=${DASK_MPI_MPIRUN:-mpirun}
 command -v "$mpirun" >/dev/null 2>&1 || skip_all "no mpirun ($mpirun)"
-plan 26
+plan 27
 
 # ---- usage: no namespace needed ------------------------------------------------
 like "$("$fake" --help)" "Usage: fake-nodes *NODES SLOTS_PER_NODE*--check*" "--help shows the usage"
@@ -31,7 +31,7 @@ PATH=$TAP_TMPDIR/nons:$PATH "$fake" 2 1 -- touch ran >/dev/null 2>&1
 is "$?:$(test -e ran && echo ran)" "1:" "... and a run refuses without running the command"
 
 if ! "$fake" --check >check.out 2>&1; then
-    skip "$(cat check.out)" 17
+    skip "$(cat check.out)" 18
     exit 0
 fi
 pass "--check: $(cat check.out)"
@@ -59,6 +59,12 @@ is "$(ls -A runs)" "" "... and the run's folder is removed"
 
 TMPDIR=$TAP_TMPDIR/runs run_mpi 60 "$fake" --prefix fn-test-host 2 1 -- "$mpirun" -n 2 sh -c "$where"
 is "$(sort -n "$RUN_OUT" | tr '\n' ,)" "0 fn-test-host1,1 fn-test-host2," "--prefix names the nodes"
+
+# Each node has its own process namespace, so that a node whose daemon is
+# killed loses every process, as a machine that goes down does.
+run_mpi 30 "$fake" 2 1 -- "$mpirun" -n 2 readlink /proc/self/ns/pid
+ours=$(readlink /proc/self/ns/pid)
+is "$(sort -u "$RUN_OUT" | grep -cv "^$ours\$")" 2 "each node has a process namespace of its own" || diag_file "$RUN_OUT"
 
 run_mpi 30 "$fake" 2 1 -- sh -c 'echo "$FAKE_NODES|$OMPI_MCA_btl_tcp_if_include|$OMPI_MCA_oob_tcp_if_include"; exit 7'
 is "$RUN_STATUS" 7 "the exit status is the command's (7)"

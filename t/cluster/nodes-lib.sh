@@ -35,5 +35,10 @@ node_procs () {
 }
 
 node_daemon () {
-    node_procs | awk -v n="$1" '$2 == n && $3 == "orted" { print $1; exit }'
+    for _p in $(pgrep -x orted); do
+        if tr '\0' '\n' <"/proc/$_p/environ" 2>/dev/null | grep -qx "FAKE_NODE=$1"; then
+            echo "$_p"
+            return
+        fi
+    done
 }
