@@ -55,15 +55,16 @@ for w in sorted(json.load(open(sys.argv[1])), key=lambda w: w["rank"]):
     print(w["rank"], w["host"], w["memory_limit"])' workers.json 2>/dev/null)
 is "$(echo "$hosts" | cut -d' ' -f1-2 | tr '\n' ,)" "2 ${node}1,3 ${node}2,4 ${node}2,5 ${node}2,6 ${node}3," \
     "... names each worker's node"
-# Memory: the node's, or its control group's limit, shared among the
-# workers on that node (1, 3 and 1 of them).
-total=$(awk '/^MemTotal:/ { printf "%.0f", $2 * 1024 }' /proc/meminfo)
-for f in /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes; do
-    [ -r "$f" ] && v=$(cat "$f") && [ "$v" != max ] && [ "$v" -lt "$total" ] && total=$v
-done
-want=$("$py" -c "import sys; t = $total; print(','.join(str(int(t / n)) for n in (1, 3, 3, 3, 1)) + ',')")
-is "$(echo "$hosts" | cut -d' ' -f3 | tr '\n' ,)" "$want" \
-    "... and each worker's default memory limit is its node's memory over the workers there (1, 3, 1)"
+# Memory: the node's (or its control group's limit) shared among the
+# workers on that node: 1, 3 and 1 of them.
+memtotal=$(awk '/^MemTotal:/ { printf "%.0f", $2 * 1024 }' /proc/meminfo)
+ok "... and each worker's default memory limit is its node's memory over the workers there (1, 3, 1)" \
+    "$py" -c 'import sys
+lim = {int(r): int(m) for r, _, m in (l.split() for l in sys.argv[1].splitlines())}
+whole = lim[2]
+sys.exit(not (0 < whole <= int(sys.argv[2]) and lim[6] == whole
+              and all(lim[r] == int(whole / 3) for r in (3, 4, 5))))' "$hosts" "$memtotal" \
+    || diag "$hosts"
 # What "no process left on any node" looks at, seen while the job runs.
 is "$(node_procs | awk '$3 == "orted" { print $2 }' | sort | tr '\n' ,)" "${node}1,${node}2,${node}3," \
     "while the job runs, a daemon runs on each node"
