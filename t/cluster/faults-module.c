@@ -127,14 +127,7 @@ alloc_huge (DmpiTask *task, GError **error)
 static gboolean
 node_name (DmpiTask *task, GError **error)
 {
-  char name[256] = "";
-
-  if (gethostname (name, sizeof name - 1) != 0)
-    {
-      g_set_error (error, DMPI_ERROR, DMPI_ERROR_TASK_FAILED, "gethostname failed");
-      return FALSE;
-    }
-  dmpi_task_set_result (task, g_variant_new_string (name));
+  dmpi_task_set_result (task, g_variant_new_string (g_get_host_name ()));
   return TRUE;
 }
 
