@@ -3,7 +3,10 @@
  * destination and sent once per main-loop iteration. */
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
+
+#include <glib-unix.h>
 
 #include "role.h"
 #include "scheduler.h"
@@ -235,6 +238,62 @@ send_workers (Scheduler *s)
   dmpi_msg_send (s->transport, CLIENT_RANK, DMPI_MSG_WORKERS, g_variant_builder_end (&b));
 }
 
+static gint
+compare_rank (gconstpointer a, gconstpointer b)
+{
+  const DmpiSchedWorker *wa = *(DmpiSchedWorker *const *) a, *wb = *(DmpiSchedWorker *const *) b;
+
+  return (wa->rank > wb->rank) - (wa->rank < wb->rank);
+}
+
+/* The workers that joined, by node in rank order: "node2: ranks 2, 3;
+ * node3: rank 4". Sets *@n_nodes. */
+static char *
+workers_by_node (Scheduler *s, guint *n_nodes)
+{
+  g_autoptr(GPtrArray) workers = dmpi_sched_list_workers (s->sched);
+  g_autoptr(GHashTable) done = g_hash_table_new (g_str_hash, g_str_equal);
+  GString *out = g_string_new (NULL);
+
+  g_ptr_array_sort (workers, compare_rank);
+  for (guint i = 0; i < workers->len; i++)
+    {
+      const DmpiSchedWorker *w = g_ptr_array_index (workers, i);
+      if (!g_hash_table_add (done, w->host))
+        continue;
+      GString *ranks = g_string_new (NULL);
+      guint n = 0;
+      for (guint j = i; j < workers->len; j++)
+        {
+          const DmpiSchedWorker *o = g_ptr_array_index (workers, j);
+          if (strcmp (o->host, w->host) == 0)
+            g_string_append_printf (ranks, "%s%d", n++ > 0 ? ", " : "", o->rank);
+        }
+      g_string_append_printf (out, "%s%s: rank%s %s", out->len > 0 ? "; " : "", w->host, n == 1 ? "" : "s", ranks->str);
+      g_string_free (ranks, TRUE);
+    }
+  *n_nodes = g_hash_table_size (done);
+  return g_string_free (out, FALSE);
+}
+
+/* mpirun (or the batch system) ends the job: when it lost a node it names
+ * the node, and this names the ranks that were there. Then the signal does
+ * what it would have done. */
+static gboolean
+on_sigterm (gpointer user_data)
+{
+  Scheduler *s = user_data;
+  guint n_nodes;
+  g_autofree char *nodes = workers_by_node (s, &n_nodes);
+
+  g_warning ("stopped by SIGTERM: the job is being ended from outside (mpirun does so when a rank "
+             "failed or a node was lost, and says which); the workers by node were: %s",
+             n_nodes > 0 ? nodes : "none had joined");
+  signal (SIGTERM, SIG_DFL);
+  raise (SIGTERM);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_hello (Scheduler *s, int src, GVariant *msg)
 {
@@ -279,6 +338,12 @@ on_hello (Scheduler *s, int src, GVariant *msg)
       dmpi_sched_add_worker (s->sched, src, host, nthreads, memory_limit);
       dmpi_sched_worker_heartbeat (s->sched, src, 0, 0, 0, 0, dmpi_now ());
       drain_actions (s);
+      if (g_hash_table_size (s->worker_hello) == (guint) (s->size - 2))
+        {
+          guint n_nodes;
+          g_autofree char *nodes = workers_by_node (s, &n_nodes);
+          g_message ("all %d workers joined, on %u node%s: %s", s->size - 2, n_nodes, n_nodes == 1 ? "" : "s", nodes);
+        }
     }
   send_workers (s);
 }
@@ -742,9 +807,15 @@ dmpi_scheduler_run (const DmpiSchedulerOptions *options)
   GSource *heartbeats = g_timeout_source_new_seconds (1);
   g_source_set_callback (heartbeats, check_heartbeats, &s, NULL);
   g_source_attach (heartbeats, s.context);
+  /* Only while the loop runs: outside it SIGTERM keeps its default. */
+  GSource *term = g_unix_signal_source_new (SIGTERM);
+  g_source_set_callback (term, on_sigterm, &s, NULL);
+  g_source_attach (term, s.context);
 
   g_main_loop_run (s.loop);
 
+  g_source_destroy (term);
+  g_source_unref (term);
   g_source_destroy (heartbeats);
   g_source_unref (heartbeats);
 

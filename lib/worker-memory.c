@@ -96,16 +96,69 @@ dmpi_memory_total_from (guint64 physical, const char *cgroup2_max, const char *c
   return total;
 }
 
+/* The lowest @file limit from @dir/@group up to @dir. */
+static guint64
+lowest_limit_up (const char *dir, const char *group, const char *file)
+{
+  g_autofree char *path = g_build_filename (dir, group, NULL);
+  guint64 lowest = G_MAXUINT64;
+
+  for (;;)
+    {
+      g_autofree char *limit_file = g_build_filename (path, file, NULL);
+      lowest = MIN (lowest, read_limit_file (limit_file));
+      if (strlen (path) <= strlen (dir))
+        break;
+      char *parent = g_path_get_dirname (path);
+      g_free (path);
+      path = parent;
+    }
+  return lowest;
+}
+
+guint64
+dmpi_memory_cgroup_limit (const char *cgroups, const char *root)
+{
+  g_auto(GStrv) lines = g_strsplit (cgroups != NULL ? cgroups : "", "\n", -1);
+  guint64 lowest = G_MAXUINT64;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      /* ID:CONTROLLERS:PATH; the path may hold a colon, the rest not. */
+      g_auto(GStrv) fields = g_strsplit (lines[i], ":", 3);
+      if (g_strv_length (fields) != 3 || fields[2][0] != '/' || strstr (fields[2], "..") != NULL)
+        continue;
+      if (strcmp (fields[0], "0") == 0 && fields[1][0] == '\0')
+        lowest = MIN (lowest, lowest_limit_up (root, fields[2], "memory.max"));
+      else
+        {
+          g_auto(GStrv) controllers = g_strsplit (fields[1], ",", -1);
+          if (g_strv_contains ((const char *const *) controllers, "memory"))
+            {
+              g_autofree char *v1 = g_build_filename (root, "memory", NULL);
+              lowest = MIN (lowest, lowest_limit_up (v1, fields[2], "memory.limit_in_bytes"));
+            }
+        }
+    }
+  return lowest;
+}
+
 guint64
 dmpi_memory_node_total (void)
 {
   long pages = sysconf (_SC_PHYS_PAGES), page = sysconf (_SC_PAGESIZE);
   guint64 physical = pages > 0 && page > 0 ? (guint64) pages * (guint64) page : G_MAXUINT64;
+  g_autofree char *cgroups = NULL;
 
   /* A container (Azure ML runs jobs in Docker) sees the host's memory in
-   * /proc but may have far less: its control group's limit. */
-  return dmpi_memory_total_from (physical, "/sys/fs/cgroup/memory.max",
-                                 "/sys/fs/cgroup/memory/memory.limit_in_bytes");
+   * /proc but may have far less: its control group's limit, at the root of
+   * the cgroup file system when the container has a cgroup namespace, else
+   * on the way from the process's own group (a batch system's job) up to
+   * the root. */
+  g_file_get_contents ("/proc/self/cgroup", &cgroups, NULL, NULL);
+  return MIN (dmpi_memory_total_from (physical, "/sys/fs/cgroup/memory.max",
+                                      "/sys/fs/cgroup/memory/memory.limit_in_bytes"),
+              dmpi_memory_cgroup_limit (cgroups, "/sys/fs/cgroup"));
 }
 
 guint64

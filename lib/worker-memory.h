@@ -41,6 +41,13 @@ guint64         dmpi_memory_node_total  (void);
  * NULL paths are skipped. */
 guint64         dmpi_memory_total_from  (guint64 physical, const char *cgroup2_max, const char *cgroup1_limit);
 
+/* The lowest memory limit of the control groups holding a process, from
+ * its group up to the root: @cgroups is the text of /proc/self/cgroup,
+ * @root where the cgroup file systems are (/sys/fs/cgroup): cgroup v2's
+ * memory.max ("0::/PATH") and v1's memory.limit_in_bytes (the memory
+ * controller's line, under @root/memory). G_MAXUINT64 when there is none. */
+guint64         dmpi_memory_cgroup_limit (const char *cgroups, const char *root);
+
 /* The process's resident memory in bytes (0 if it cannot be read). Safe
  * from any thread. */
 guint64         dmpi_memory_rss         (void);

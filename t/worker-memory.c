@@ -93,6 +93,63 @@ test_node_total (void)
   g_assert_cmpuint (total, <, G_MAXUINT64);
 }
 
+/* set_file DIR RELATIVE CONTENTS: makes the folders on the way. */
+static char *
+set_file (const char *dir, const char *relative, const char *contents)
+{
+  g_autofree char *path = g_build_filename (dir, relative, NULL);
+  g_autofree char *parent = g_path_get_dirname (path);
+
+  g_assert_cmpint (g_mkdir_with_parents (parent, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (path, contents, -1, NULL));
+  return g_steal_pointer (&path);
+}
+
+/* The limits of the groups on the way from the process's own up to the
+ * root, for cgroup v2 and v1's memory controller (a batch system's job in a
+ * group of its own, without a cgroup namespace). */
+static void
+test_cgroup_limit (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("cgroup-XXXXXX", &error);
+  g_assert_no_error (error);
+  const char *files[][2] = {
+    { "memory.max", "max\n" },
+    { "job/memory.max", "7000\n" },
+    { "job/step/memory.max", "max\n" },
+    { "memory/memory.limit_in_bytes", "9223372036854771712\n" },
+    { "memory/a/memory.limit_in_bytes", "6000\n" },
+    { "memory/a/b/memory.limit_in_bytes", "9223372036854771712\n" },
+  };
+  GPtrArray *made = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    g_ptr_array_add (made, set_file (dir, files[i][0], files[i][1]));
+
+  g_assert_cmpuint (dmpi_memory_cgroup_limit ("0::/job/step\n", dir), ==, 7000);
+  g_assert_cmpuint (dmpi_memory_cgroup_limit ("0::/\n", dir), ==, G_MAXUINT64);
+  g_assert_cmpuint (dmpi_memory_cgroup_limit ("0::/job/step/gone\n", dir), ==, 7000);
+  g_assert_cmpuint (dmpi_memory_cgroup_limit ("7:cpu,memory:/a/b\n1:name=systemd:/\n", dir), ==, 6000);
+  g_assert_cmpuint (dmpi_memory_cgroup_limit ("7:cpu:/a/b\n", dir), ==, G_MAXUINT64);
+  /* Both (a hybrid machine): the lowest. */
+  g_assert_cmpuint (dmpi_memory_cgroup_limit ("4:memory:/a/b\n0::/job/step\n", dir), ==, 6000);
+  /* Nothing to go by, or a path that leaves the tree. */
+  g_assert_cmpuint (dmpi_memory_cgroup_limit (NULL, dir), ==, G_MAXUINT64);
+  g_assert_cmpuint (dmpi_memory_cgroup_limit ("garbage", dir), ==, G_MAXUINT64);
+  g_assert_cmpuint (dmpi_memory_cgroup_limit ("0::/job/../job/step\n", dir), ==, G_MAXUINT64);
+
+  for (guint i = 0; i < made->len; i++)
+    g_unlink (g_ptr_array_index (made, i));
+  g_ptr_array_unref (made);
+  const char *dirs[] = { "job/step", "job", "memory/a/b", "memory/a", "memory" };
+  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, dirs[i], NULL);
+      g_assert_cmpint (g_rmdir (path), ==, 0);
+    }
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 static void
 test_rss (void)
 {
@@ -115,6 +172,7 @@ main (int argc, char **argv)
   g_test_add_func ("/memory/parse-limit", test_parse);
   g_test_add_func ("/memory/levels", test_levels);
   g_test_add_func ("/memory/node-total", test_node_total);
+  g_test_add_func ("/memory/cgroup-limit", test_cgroup_limit);
   g_test_add_func ("/memory/rss", test_rss);
   return g_test_run ();
 }

@@ -123,6 +123,39 @@ alloc_huge (DmpiTask *task, GError **error)
   return TRUE;
 }
 
+/* The host name of the worker's node (the simulated-node tests). */
+static gboolean
+node_name (DmpiTask *task, GError **error)
+{
+  dmpi_task_set_result (task, g_variant_new_string (g_get_host_name ()));
+  return TRUE;
+}
+
+/* The length of its dependency, the builtin "bytes" result, after checking
+ * every byte of its pattern: the result crossed a node intact. */
+static gboolean
+check_bytes (DmpiTask *task, GError **error)
+{
+  gsize n = 0;
+
+  if (dmpi_task_get_n_deps (task) != 1
+      || !g_variant_is_of_type (dmpi_task_get_dep (task, 0), G_VARIANT_TYPE_BYTESTRING))
+    {
+      g_set_error (error, DMPI_ERROR, DMPI_ERROR_INVALID_ARGS, "check_bytes wants one bytes result");
+      return FALSE;
+    }
+  const guint8 *bytes = g_variant_get_fixed_array (dmpi_task_get_dep (task, 0), &n, 1);
+  for (gsize i = 0; i < n; i++)
+    if (bytes[i] != (guint8) (i * 131u + 7u))
+      {
+        g_set_error (error, DMPI_ERROR, DMPI_ERROR_TASK_FAILED, "byte %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " is wrong",
+                     i, n);
+        return FALSE;
+      }
+  dmpi_task_set_result (task, g_variant_new_int64 ((gint64) n));
+  return TRUE;
+}
+
 gboolean
 dmpi_module_init (DmpiRegistry *registry, GError **error)
 {
@@ -133,5 +166,7 @@ dmpi_module_init (DmpiRegistry *registry, GError **error)
   dmpi_registry_add (registry, "touch", touch);
   dmpi_registry_add (registry, "hog", hog);
   dmpi_registry_add (registry, "alloc_huge", alloc_huge);
+  dmpi_registry_add (registry, "node_name", node_name);
+  dmpi_registry_add (registry, "check_bytes", check_bytes);
   return TRUE;
 }

@@ -51,7 +51,7 @@ nl='
 '
 want_args="[a b]${nl}[two  spaces]${nl}[]${nl}[--nthreads]${nl}[x*y]"
 
-plan 62
+plan 72
 
 # ---- dispatch by rank under a real mpirun --------------------------------------
 for n in 3 4 8; do
@@ -185,6 +185,40 @@ if [ "$(id -u)" -eq 0 ]; then
 else
     is "$(grep -c -- --allow-run-as-root mpirun.args)" 0 "not root: no --allow-run-as-root"
 fi
+
+# --host and --hostfile go to mpirun; the settings of this machine's
+# cores and launcher do not, and without -n mpirun counts the slots.
+rm -f mpirun.args
+"$run" --mpirun "$TAP_TMPDIR/fake-mpirun" -n 64 --host 'a:32,b:32' ./fake-client x >/dev/null 2>&1
+args=$(tr '\n' ' ' <mpirun.args 2>/dev/null)
+like "$args" "*--host a:32,b:32 *-n 64 *" "--host LIST reaches mpirun, with -n"
+like "$args" "*/dask-mpi-run -- ./fake-client x " "... mpirun starts the launcher on the client"
+ok "... without this machine's oversubscription or local launcher" \
+    sh -c "! grep -qx -e --oversubscribe -e 'plm_rsh_agent' mpirun.args"
+printf 'a slots=2\nb slots=2\n' >hosts
+rm -f mpirun.args
+"$run" --mpirun "$TAP_TMPDIR/fake-mpirun" --hostfile=hosts ./fake-client >/dev/null 2>&1
+args=$(tr '\n' ' ' <mpirun.args 2>/dev/null)
+like "$args" "*--hostfile hosts *" "--hostfile FILE reaches mpirun"
+is "$(grep -c -x -e -n -e --np mpirun.args)" 0 "... and without -n, mpirun starts one rank per slot"
+rm -f mpirun.args
+"$run" --mpirun "$TAP_TMPDIR/fake-mpirun" --hostfile no-such-file ./fake-client >err.out 2>&1
+is "$?:$(head -n 1 err.out)" "2:dask-mpi-run: --hostfile: cannot read 'no-such-file'" "an unreadable --hostfile: a usage error"
+ok "... and nothing is launched" test ! -e mpirun.args
+rm -f mpirun.args
+"$run" --mpirun "$TAP_TMPDIR/fake-mpirun" --host a:1,b:1 -n 2 ./fake-client >err.out 2>&1
+like "$?:$(cat err.out)" "2:*-n 2 is too few*" "--host with -n 2: too few ranks, nothing launched"
+# Another MPI's mpiexec (Hydra) spells them -hosts and -f.
+sed 's/(Open MPI) 4.1.0/(HYDRA build details)/' fake-mpirun >fake-mpiexec
+chmod +x fake-mpiexec
+"$run" --mpirun "$TAP_TMPDIR/fake-mpiexec" --host a:2,b:2 --hostfile hosts ./fake-client >/dev/null 2>&1
+like "$(tr '\n' ' ' <mpirun.args 2>/dev/null)" "-hosts a:2,b:2 -f hosts */dask-mpi-run -- ./fake-client " \
+    "another MPI: -hosts LIST and -f FILE"
+# Inside an MPI job they change nothing: the rank becomes its role.
+rm -f out/*
+OMPI_COMM_WORLD_RANK=1 OMPI_COMM_WORLD_SIZE=4 "$run" --host a:2,b:2 --hostfile no-such-file ./fake-client "a b" >/dev/null 2>&1
+is "$?:$(sed -n 's/^role=//p' out/rank.1 2>/dev/null):$(client_args)" "0:client:[a b]" \
+    "inside an MPI job --host and --hostfile change nothing"
 
 # No ssh or rsh on the machine: Open MPI must still start locally. PATH gets
 # every program of the system except those.

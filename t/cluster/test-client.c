@@ -620,6 +620,69 @@ mode_spill (DmpiClient *client)
     }
 }
 
+/* Workers on simulated nodes (t/cluster/nodes.sh): each worker names its
+ * node ("worker rank N on HOST"); a result made on one node is checked byte
+ * by byte by a task on another, and a small one goes back; then the
+ * dashboard address goes to DIR/address and the client waits for DIR/stop,
+ * so that the test can look at the running cluster. */
+static void
+mode_nodes (DmpiClient *client, const char *path, const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!dmpi_client_load_module (client, path, &error))
+    die ("load module", error);
+  /* dask-mpi-run's layout: the workers are ranks 2 and up. */
+  int n = (int) dmpi_client_get_n_workers (client);
+  g_autoptr(GPtrArray) hosts = g_ptr_array_new_with_free_func (g_free);
+  int other = -1;
+  for (int rank = 2; rank < n + 2; rank++)
+    {
+      DmpiSubmitOptions on = { .workers = &rank, .n_workers = 1 };
+      g_autoptr(DmpiFuture) f = dmpi_client_submit_full (client, "node_name", NULL, NULL, 0, &on, &error);
+      g_autoptr(GVariant) v = f != NULL ? dmpi_client_gather_one (client, f, &error) : NULL;
+      if (v == NULL)
+        die ("node_name", error);
+      CHECK (dmpi_future_get_worker (f) == rank, "node_name ran on rank %d, not %d", dmpi_future_get_worker (f), rank);
+      printf ("worker rank %d on %s\n", rank, g_variant_get_string (v, NULL));
+      g_ptr_array_add (hosts, g_variant_dup_string (v, NULL));
+      if (other < 0 && strcmp (g_variant_get_string (v, NULL), g_ptr_array_index (hosts, 0)) != 0)
+        other = rank;
+    }
+  CHECK (other >= 0, "the workers are on more than one node");
+  if (other >= 0)
+    {
+      const char *here = g_ptr_array_index (hosts, 0), *there = g_ptr_array_index (hosts, other - 2);
+      int first = 2;
+      DmpiSubmitOptions on_first = { .workers = &first, .n_workers = 1 };
+      DmpiSubmitOptions on_other = { .workers = &other, .n_workers = 1 };
+      g_autoptr(DmpiFuture) big = dmpi_client_submit_full (client, "bytes", g_variant_new ("(t)", (guint64) 5000000), NULL, 0,
+                                                           &on_first, &error);
+      g_autoptr(DmpiFuture) checked = dmpi_client_submit_full (client, "check_bytes", NULL, &big, 1, &on_other, &error);
+      CHECK (gather_int (client, checked) == 5000000, "5 MB from %s checked on %s", here, there);
+      CHECK (dmpi_future_get_worker (big) == first && dmpi_future_get_worker (checked) == other,
+             "bytes on rank %d (not %d), check_bytes on rank %d (not %d)", dmpi_future_get_worker (big), first,
+             dmpi_future_get_worker (checked), other);
+      g_autoptr(DmpiFuture) one = dmpi_client_submit_full (client, "inc", g_variant_new ("(x)", (gint64) 41), NULL, 0,
+                                                           &on_other, &error);
+      g_autoptr(DmpiFuture) two = dmpi_client_submit_full (client, "add", g_variant_new ("(x)", (gint64) 1), &one, 1,
+                                                           &on_first, &error);
+      CHECK (gather_int (client, two) == 43, "inc on %s, add on %s", there, here);
+      printf ("moved 5000000 bytes from rank %d on %s to rank %d on %s, and back a result\n", first, here, other, there);
+    }
+
+  const char *address = dmpi_client_get_dashboard_address (client);
+  g_autofree char *file = g_build_filename (dir, "address", NULL);
+  g_autofree char *tmp = g_strconcat (file, ".tmp", NULL);
+  if (!g_file_set_contents (tmp, address != NULL ? address : "", -1, &error) || rename (tmp, file) != 0)
+    die ("write the address", error);
+  g_autofree char *stop = g_build_filename (dir, "stop", NULL);
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (!g_file_test (stop, G_FILE_TEST_EXISTS) && g_get_monotonic_time () < deadline)
+    g_usleep (50000);
+  CHECK (g_file_test (stop, G_FILE_TEST_EXISTS), "the test said stop within 60 s");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -662,6 +725,8 @@ main (int argc, char **argv)
     mode_pause (client, argv[2]);
   else if (strcmp (mode, "memory") == 0 && argc > 4)
     mode_memory (client, argv[2], argv[4]);
+  else if (strcmp (mode, "nodes") == 0 && argc > 4)
+    mode_nodes (client, argv[2], argv[4]);
   else if (strcmp (mode, "crash") == 0 && argc > 2)
     mode_crash (client, argv[2]);
   else if (strcmp (mode, "exit") == 0 && argc > 2)
