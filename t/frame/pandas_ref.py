@@ -232,11 +232,17 @@ def compare(got, want, types, f32=0.0, f64=1e-9, ulps=None, ns=0, map_duration=F
     if got.types != want_types:
         problems.append('types: ' + ', '.join(f'{n} {g} (want {w})' for n, g, w
                                              in zip(names, got.types, want_types) if g != w))
+    # Values are compared in the columns of the right type only.
+    keep = [c for c, (g, w) in enumerate(zip(got.types, want_types)) if g == w]
+    names = [names[c] for c in keep]
+    want_types = [want_types[c] for c in keep]
+    got = Result(names, want_types, [[row[c] if c < len(row) else None for c in keep] for row in got.rows])
+    want = want[names]
     gcols = []
     for c, t in enumerate(want_types):
         col = []
         for r, row in enumerate(got.rows):
-            text = row[c] if c < len(row) else None
+            text = row[c]
             try:
                 col.append(got_value(text, t))
             except (ValueError, KeyError) as e:
@@ -430,7 +436,7 @@ def _(d):
 def _(d):
     import pandas as pd
     df = pd.read_csv(os.path.join(d, 'mixed.csv'), usecols=['s', 'id', 'x'], dtype={'x': 'float32'})
-    return df[['s', 'id', 'x']], INFERRED
+    return df[['s', 'id', 'x']], dict(INFERRED, x='float32')
 
 
 @case('read_csv.alias')
@@ -534,6 +540,12 @@ def _(d):
 def _(d):
     df = mixed(d)
     return df[(df.x > 0.1) & (df.x <= 40.76)], TYPED   # float32 comparisons, as NumPy
+
+
+@case('filter.ranges')
+def _(d):
+    df = mixed(d)
+    return df[df.n > 0], TYPED
 
 
 @case('filter.isnull')
@@ -750,7 +762,7 @@ def _(d):
 
 def persisted(d):
     df = mixed(d)
-    return df[df.n > 0]
+    return df[(df.n > 0) | df.grp.isna()]
 
 
 @case('persist.group')
@@ -1023,6 +1035,7 @@ def trip_stats_ref(folder):
 def trip_stats(folder, dump, sql_dump):
     want = trip_stats_ref(folder)
     got = Result.load(dump, duckdb=True)
+    print(f'# {len(want)} groups in pandas, {len(got.rows)} in the output')
     report('trip-stats: every value equals pandas', compare(got, want, TRIP_TYPES))
     sql = Result.load(sql_dump, duckdb=True)
     # DuckDB's result as the expectation: the same comparison, the other reference.
@@ -1030,7 +1043,6 @@ def trip_stats(folder, dump, sql_dump):
     sql_df = pd.DataFrame([[got_value(v, t) for v, t in zip(row, sql.types)] for row in sql.rows],
                           columns=sql.names, dtype=object)
     report('trip-stats: every value equals DuckDB SQL', compare(got, sql_df, TRIP_TYPES))
-    print(f'# {len(want)} groups in pandas, {len(got.rows)} in the output')
 
 
 # ---- the NYC taxi job (reference/nyctaxi-job.md) -------------------------------------------------------
@@ -1092,6 +1104,7 @@ def compare_columns(got, want, types, cols, **kw):
 def nyctaxi(folder, dump):
     want = nyctaxi_ref(folder)
     got = Result.load(dump, duckdb=True)
+    print(f'# {len(want)} rows in pandas, {len(got.rows)} in the output')
     types = types_of(want, {})
     want_types = ['int64' if types[c] == 'duration' else types[c] for c in want.columns]
     shape = []
@@ -1111,7 +1124,11 @@ def nyctaxi(folder, dump):
     report('nyctaxi: the other float32 columns equal pandas exactly', compare_columns(got, want, types, floats))
     report('nyctaxi: h_distance is within one float32 ulp of pandas',
            compare_columns(got, want, types, ['h_distance'], ulps={'h_distance': 1}))
-    print(f'# {len(want)} rows in pandas, {len(got.rows)} in the output')
+    # glibc's cosf is correctly rounded where NumPy's own SIMD float32 cos
+    # (AVX2, AVX512F) is not always: a difference of one ulp in a cosine can
+    # end as two in h_distance.
+    report('nyctaxi: h_distance is within two float32 ulps of pandas',
+           compare_columns(got, want, types, ['h_distance'], ulps={'h_distance': 2}))
 
 
 def main(argv):

@@ -16,18 +16,24 @@ need_pandas
 [ -x "$client" ] || skip_all "$client is not built"
 
 # Known bugs of the frame layer, "CASE|WHAT" a line: their test points are
-# marked TODO (the suite stays green while the bug shows).
-todo=''
+# marked TODO (the suite stays green while the bug shows), and so is the
+# status of the run that holds them.
+todo='compute.empty|a CSV partition filtered only by pushed-down ranges keeps the dropped rows'"'"' string bytes (chars_len > offsets[n_rows]); dmpi_table_serialize writes them and the byte form is corrupt ("serialized table truncated")
+filter.ranges|the same bug as compute.empty (filter n > 0, string columns kept)
+fillna.all|fillna(NULL, "-1") turns a bool column without missing values into int64; pandas leaves it bool
+value_counts.grp|lib/df/plan.c op_sort reads the "ab" ascending flags with g_variant_get_fixed_array (..., sizeof (gboolean)): a GLib critical that kills the worker under G_DEBUG=fatal-criticals (else the counts come least frequent first)
+value_counts.taxi|the same bug as value_counts.grp
+reduce.mean|reduce "mean" includes timestamp columns (its probe accepts mean(t0)); the documented pandas df.mean(numeric_only=True) does not'
 
 rows_cases='read_csv.inferred read_csv.typed read_csv.taxi read_csv.usecols read_csv.alias read_csv.noheader
 read_csv.semicolon read_csv.quote read_csv.na select drop rename.plain rename.filter filter.chained filter.ne
 filter.not filter.string filter.timestamp filter.float32 filter.isnull filter.bool filter.after_assign
 assign.arith assign.floordiv assign.datetime assign.duration assign.strings assign.where assign.replace
-assign.casts fillna.all fillna.cols fillna.float fillna.str astype compute.empty'
+assign.casts fillna.all fillna.cols fillna.float fillna.str astype compute.empty filter.ranges'
 agg_cases='map_partitions.meta map_partitions.inferred map_partitions.then head.small head.span head.all len
 persist.group persist.assign persist.head persist.len groupby_agg.ops groupby_agg.keys2 groupby_agg.boolkey
-groupby_agg.taxi groupby_agg.then value_counts.grp value_counts.taxi agg reduce.count reduce.sum reduce.mean
-reduce.min reduce.max reduce.std reduce.var'
+groupby_agg.taxi groupby_agg.then agg reduce.count reduce.sum reduce.mean reduce.min reduce.max reduce.std reduce.var
+value_counts.grp value_counts.taxi'
 write_cases='to_parquet to_parquet.duckdb read_parquet.all read_parquet.subset read_parquet.verbs to_csv to_csv.parts'
 count () { set -- $1; echo $#; }
 # A run: 3 points (status, leftovers, schemas) and its cases; then 6 facts.
@@ -43,13 +49,18 @@ mkdir data/taxi
 # fact CASE KEY: what frame-client said of a case.
 fact () { sed -n "s/^fact $1 $2 //p" "$RUN_OUT" | head -n 1; }
 
-# run_client NAME SCENARIO...: one cluster run; its status, leftovers and
-# schemas as test points.
+# run_client NAME CASES SCENARIO...: one cluster run; its status (TODO when
+# one of CASES is), leftovers and schemas as test points.
 run_client () {
     _what=$1
-    shift
+    _todo=
+    for _c in $2; do
+        [ -z "$(todo_for "$_c")" ] || _todo="$_todo $_c"
+    done
+    [ -z "$_todo" ] || _todo=" # TODO bug: see$_todo"
+    shift 2
     run_mpi 120 "$DASK_MPI_RUN" -n 4 "$client" --data data --out out --module "$module" "$@"
-    is "$RUN_STATUS" 0 "$_what: every case runs (dask-mpi-run -n 4, $RUN_ELAPSED s)" ||
+    is "$RUN_STATUS" 0 "$_what: every case runs (dask-mpi-run -n 4, $RUN_ELAPSED s)$_todo" ||
         { grep '^error ' "$RUN_ERR" | head -n 20 | while IFS= read -r _l; do diag "$_l"; done; show_run 10; }
     is "$RUN_LEFTOVER" 0 "$_what: no process is left"
     _bad=$(grep '^fact [^ ]* schema ' "$RUN_OUT" | grep -v ' schema ok$')
@@ -65,7 +76,7 @@ compare () {
 }
 
 # ---- readers and row-wise verbs -------------------------------------------------------
-run_client "readers and row verbs" read_csv select drop rename filter assign fillna astype compute
+run_client "readers and row verbs" "$rows_cases" read_csv select drop rename filter assign fillna astype compute
 compare $rows_cases
 parts_mixed=$(fact read_csv.inferred partitions)
 parts_taxi=$(fact read_csv.taxi partitions)
@@ -73,8 +84,8 @@ ok "mixed.csv is read in several partitions ($parts_mixed)" test "${parts_mixed:
 ok "the taxi folder is read in several partitions ($parts_taxi)" test "${parts_taxi:-0}" -ge 5
 
 # ---- map_partitions, head, len, persist, group-by, reductions --------------------------
-run_client "map_partitions, head, persist, group-by" map_partitions head len persist groupby_agg \
-    value_counts agg reduce
+run_client "map_partitions, head, persist, group-by" "$agg_cases" map_partitions head len persist groupby_agg \
+    agg reduce value_counts
 compare $agg_cases
 set -- $(fact persist partitions)
 ok "persist keeps the partitions (${1:-?} -> ${2:-?})" test "${1:-0}" -ge 5 -a "${1:-0}" = "${2:-}"
@@ -83,7 +94,7 @@ ok "the taxi group-by is one partition ($parts_gtaxi) of a tree over more than 8
     test "${parts_gtaxi:-0}" = 1 -a "${parts_taxi:-0}" -gt 8
 
 # ---- writers, and the reader of their output ----------------------------------------------
-run_client "to_parquet, read_parquet, to_csv" to_parquet read_parquet to_csv
+run_client "to_parquet, read_parquet, to_csv" "$write_cases" to_parquet read_parquet to_csv
 if have_duckdb; then
     # shellcheck disable=SC2046 # one argument a part file
     duckdb_dump out/to_parquet.duckdb $(parts out/pq parquet)
