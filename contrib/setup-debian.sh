@@ -7,7 +7,7 @@ set -eu
 
 packages="
   build-essential autoconf automake libtool pkg-config
-  libglib2.0-dev libarchive-dev libsoup2.4-dev
+  libglib2.0-dev libarchive-dev libsoup2.4-dev zlib1g-dev libzstd-dev
   libopenmpi-dev openmpi-bin
   groff-base man-db valgrind
   procps psmisc util-linux coreutils xz-utils
@@ -38,3 +38,8 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 # shellcheck disable=SC2086 # one word a package
 $sudo apt-get install -q -y --no-install-recommends $packages </dev/null
+
+# The node packages the Parquet tests read files with (DuckDB, hyparquet).
+# Without them those tests skip, or fail under CI, which says why.
+$sudo sh "$(dirname "$0")/setup-node.sh" </dev/null ||
+    echo "$0: warning: contrib/setup-node.sh failed (see above)" >&2

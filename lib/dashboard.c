@@ -4,10 +4,11 @@
  * from lib/dashboard/. Read-only: GET and HEAD of a fixed set of paths.
  *
  * libsoup does not listen itself: dashboard/gate.c accepts the connections
- * and bounds each request head (size, header count, time) before libsoup
- * reads it. libsoup keeps a connection alive only when it has listeners of
- * its own, so here every connection carries one request and every request
- * passes the gate. */
+ * and reads each request (its head bounded in size, header count and time,
+ * its body in size and time) before libsoup sees it, as a stream of exactly
+ * that request. A connection libsoup would keep alive goes back to the gate
+ * once the answer is written (wrote_body below), so every request on a
+ * connection passes the gate; the gate's file comment says why. */
 #include "config.h"
 
 #include "dashboard.h"
@@ -17,24 +18,30 @@
 #include "dmpi-error.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <libsoup/soup.h>
 
 #define PAGES_PREFIX "/org/daskmpi/dashboard/"
-/* Requests of the dashboard carry no body; anything larger is refused.
- * The bounds of the request head are the gate's (dashboard/head.h). */
-#define MAX_BODY_BYTES 4096
 #define MAX_STREAM_ENTRIES 5000
+/* The soft limit of open files is raised to the hard one, but not past
+ * this: the gate holds at most DMPI_GATE_MAX_CONNECTIONS, and a limit of
+ * millions slows down code that walks every descriptor number. */
+#define FD_LIMIT_CAP 65536
+/* Where a message keeps the request stream the gate handed on. */
+#define REQUEST_KEY "dmpi-gate-request"
 
 struct _DmpiDashboard {
   DmpiSched *sched;
   GMainContext *context;
   SoupServer *server;
   DmpiGate *gate;
+  GIOStream *admitting;  /* the request being handed to libsoup */
   char *address;
   double started;
 };
@@ -227,52 +234,73 @@ handle (SoupServer *server, SoupMessage *msg, const char *path, GHashTable *quer
     set_error (msg, SOUP_STATUS_NOT_FOUND, "not found");
 }
 
-/* Answer and hang up without reading the body: libsoup 2.4 would read a
- * body of any announced length into memory before the handler runs. */
+/* The answer is written: give a connection libsoup would keep alive back
+ * to the gate, which reads the next request (libsoup would read it without
+ * bounds). Else libsoup closes the request stream and the gate closes the
+ * connection. After a request libsoup could not parse (400), close. */
 static void
-refuse (SoupClientContext *client, guint status, const char *extra_header, const char *why)
-{
-  g_autoptr(GIOStream) stream = soup_client_context_steal_connection (client);
-
-  if (stream != NULL)
-    dmpi_http_answer_and_close (stream, status, soup_status_get_phrase (status), extra_header, why);
-}
-
-/* Refuse before the body is read: a method the dashboard does not take, or
- * a body. (The gate has bounded the head.) */
-static void
-got_headers (SoupMessage *msg, gpointer user_data)
+wrote_body (SoupMessage *msg, gpointer user_data)
 {
   SoupClientContext *client = user_data;
-  goffset length = soup_message_headers_get_content_length (msg->request_headers);
-  SoupEncoding encoding = soup_message_headers_get_encoding (msg->request_headers);
+  GIOStream *request = g_object_get_data (G_OBJECT (msg), REQUEST_KEY);
 
-  if (msg->method != SOUP_METHOD_GET && msg->method != SOUP_METHOD_HEAD)
-    refuse (client, SOUP_STATUS_METHOD_NOT_ALLOWED, "Allow: GET, HEAD\r\n",
-            "the dashboard is read-only: GET and HEAD only");
-  else if (encoding == SOUP_ENCODING_CHUNKED || encoding == SOUP_ENCODING_EOF
-           || (encoding == SOUP_ENCODING_CONTENT_LENGTH && length > MAX_BODY_BYTES))
-    refuse (client, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "", "the dashboard takes no request body");
+  if (request == NULL || msg->status_code == SOUP_STATUS_BAD_REQUEST || !soup_message_is_keepalive (msg)
+      || !dmpi_gate_keep_alive (request))
+    return;
+  /* libsoup drops the message and lets go of the stream without closing it. */
+  GIOStream *stolen = soup_client_context_steal_connection (client);
+  g_clear_object (&stolen);
 }
 
+/* libsoup starts the one message of each stream within
+ * soup_server_accept_iostream (admitted below). */
 static void
 request_started (SoupServer *server, SoupMessage *msg, SoupClientContext *client, gpointer user_data)
 {
-  g_signal_connect (msg, "got-headers", G_CALLBACK (got_headers), client);
+  DmpiDashboard *d = user_data;
+
+  if (d->admitting == NULL)
+    return;
+  g_object_set_data_full (G_OBJECT (msg), REQUEST_KEY, g_object_ref (d->admitting), g_object_unref);
+  g_signal_connect (msg, "wrote-body", G_CALLBACK (wrote_body), client);
 }
 
-/* A connection whose request head passed the gate. */
+/* A request that passed the gate. */
 static void
-admitted (GIOStream *stream, GSocketAddress *local, GSocketAddress *remote, gpointer user_data)
+admitted (GIOStream *request, GSocketAddress *local, GSocketAddress *remote, gpointer user_data)
 {
   DmpiDashboard *d = user_data;
   g_autoptr(GError) error = NULL;
 
   /* libsoup reads and writes the connection from the thread-default context. */
   g_main_context_push_thread_default (d->context);
-  if (!soup_server_accept_iostream (d->server, stream, local, remote, &error))
+  d->admitting = request;
+  if (!soup_server_accept_iostream (d->server, request, local, remote, &error))
     g_message ("dashboard: cannot take a connection: %s", error->message);
+  d->admitting = NULL;
   g_main_context_pop_thread_default (d->context);
+}
+
+/* Connections to the dashboard take descriptors: raise the soft limit of
+ * open files towards the hard one (see FD_LIMIT_CAP). Only the scheduler
+ * serves the dashboard, after MPI started. */
+static void
+raise_fd_limit (void)
+{
+  struct rlimit nofile;
+
+  if (getrlimit (RLIMIT_NOFILE, &nofile) != 0 || nofile.rlim_cur == RLIM_INFINITY)
+    return;
+  rlim_t was = nofile.rlim_cur;
+  nofile.rlim_cur = nofile.rlim_max == RLIM_INFINITY ? FD_LIMIT_CAP : MIN (nofile.rlim_max, FD_LIMIT_CAP);
+  if (nofile.rlim_cur <= was)
+    return;
+  if (setrlimit (RLIMIT_NOFILE, &nofile) == 0)
+    g_debug ("dashboard: limit of open files raised from %llu to %llu", (unsigned long long) was,
+             (unsigned long long) nofile.rlim_cur);
+  else
+    g_debug ("dashboard: cannot raise the limit of open files from %llu: %s", (unsigned long long) was,
+             g_strerror (errno));
 }
 
 /* ---- the server ---------------------------------------------------------- */
@@ -293,10 +321,11 @@ dmpi_dashboard_new (DmpiSched *sched, GMainContext *context, const char *address
   d->server = soup_server_new (SOUP_SERVER_SERVER_HEADER, "dask-mpi-dashboard", NULL);
   soup_server_add_handler (d->server, NULL, handle, d, NULL);
   g_signal_connect (d->server, "request-started", G_CALLBACK (request_started), d);
-  d->gate = dmpi_gate_new (context, admitted, d);
+  raise_fd_limit ();
   g_autoptr(GError) listen_error = NULL;
   guint real_port = port;
-  if (!listen_on (d->gate, host, port, &real_port, &listen_error))
+  d->gate = dmpi_gate_new (context, admitted, d, &listen_error);
+  if (d->gate == NULL || !listen_on (d->gate, host, port, &real_port, &listen_error))
     {
       g_set_error (error, DMPI_ERROR, DMPI_ERROR_FAILED, "cannot listen on %s: %s", address, listen_error->message);
       dmpi_gate_free (d->gate);
@@ -315,9 +344,10 @@ dmpi_dashboard_free (DmpiDashboard *dashboard)
 {
   if (dashboard == NULL)
     return;
-  /* Closes the listening sockets and any open connection now. */
-  dmpi_gate_free (dashboard->gate);
+  /* libsoup closes the requests it has, then the gate closes the listening
+   * sockets and every connection now. */
   soup_server_disconnect (dashboard->server);
+  dmpi_gate_free (dashboard->gate);
   g_object_unref (dashboard->server);
   g_free (dashboard->address);
   g_free (dashboard);

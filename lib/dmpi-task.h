@@ -60,7 +60,8 @@ void dmpi_registry_add (DmpiRegistry *registry, const char *name, DmpiTaskFunc f
  * A function that dmpi_frame_map_partitions() runs on every partition. It
  * owns @partition: it may change it in place and return it, or free it and
  * return a new table. Returns the output partition (transfer full), or
- * %NULL with @error set (the partition is freed then too). Runs on a
+ * %NULL with @error set; either way @partition is the function's to free
+ * (or to return). Runs on a
  * worker's compute thread, on one partition at a time per call.
  */
 typedef DmpiTable *(*DmpiPartitionFunc) (DmpiTable *partition, GVariant *args, GError **error);

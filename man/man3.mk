@@ -1,6 +1,7 @@
 ## Section 3 pages of the C API: an overview (libdaskmpi.3), one page per
 ## group of functions, and a one-line .so page for every other function so
-## that `man dmpi_client_map` finds its group. t/man3.sh checks them.
+## that `man dmpi_client_map` finds its group. t/man3.sh checks them (and
+## the section 7 pages, listed in man/Makefile.inc).
 dist_man_MANS += \
 	man/libdaskmpi.3 \
 	man/dmpi_client_new.3 \
@@ -47,7 +48,101 @@ dist_man_MANS += \
 	man/dmpi_task_check_args.3 \
 	man/dmpi_registry_add.3 \
 	man/dmpi_client_load_module.3 \
-	man/dmpi_error_quark.3
+	man/dmpi_error_quark.3 \
+	man/dmpi_frame.3 \
+	man/dmpi_read_csv.3 \
+	man/dmpi_frame_select.3 \
+	man/dmpi_frame_map_partitions.3 \
+	man/dmpi_frame_groupby_agg.3 \
+	man/dmpi_frame_compute.3 \
+	man/dmpi_frame_to_parquet.3 \
+	man/dmpi_table.3 \
+	man/dmpi_client_get_world_workers.3 \
+	man/dmpi_registry_add_partition_func.3 \
+	man/dmpi_df_error_quark.3 \
+	man/dmpi_col_type_name.3 \
+	man/dmpi_col_type_from_name.3 \
+	man/dmpi_col_type_size.3 \
+	man/dmpi_column_new.3 \
+	man/dmpi_column_free.3 \
+	man/dmpi_column_reserve.3 \
+	man/dmpi_column_is_valid.3 \
+	man/dmpi_column_append_int32.3 \
+	man/dmpi_column_append_int64.3 \
+	man/dmpi_column_append_float32.3 \
+	man/dmpi_column_append_float64.3 \
+	man/dmpi_column_append_bool.3 \
+	man/dmpi_column_append_string.3 \
+	man/dmpi_column_append_missing.3 \
+	man/dmpi_column_set_missing.3 \
+	man/dmpi_column_count_missing.3 \
+	man/dmpi_column_get_string.3 \
+	man/dmpi_column_filter.3 \
+	man/dmpi_column_copy.3 \
+	man/dmpi_table_new.3 \
+	man/dmpi_table_free.3 \
+	man/dmpi_table_add_column.3 \
+	man/dmpi_table_get_column.3 \
+	man/dmpi_table_column_index.3 \
+	man/dmpi_table_steal_column.3 \
+	man/dmpi_table_nbytes.3 \
+	man/dmpi_table_n_columns.3 \
+	man/dmpi_table_n_rows.3 \
+	man/dmpi_table_column.3 \
+	man/dmpi_table_filter.3 \
+	man/dmpi_table_format_value.3 \
+	man/dmpi_table_to_string.3 \
+	man/dmpi_table_serialize.3 \
+	man/dmpi_table_deserialize.3 \
+	man/dmpi_table_write_parquet.3 \
+	man/dmpi_table_write_csv.3 \
+	man/dmpi_csv_options_new.3 \
+	man/dmpi_csv_options_ref.3 \
+	man/dmpi_csv_options_unref.3 \
+	man/dmpi_csv_options_set_blocksize.3 \
+	man/dmpi_csv_options_set_delimiter.3 \
+	man/dmpi_csv_options_set_quote.3 \
+	man/dmpi_csv_options_set_header.3 \
+	man/dmpi_csv_options_set_type.3 \
+	man/dmpi_csv_options_set_timestamp.3 \
+	man/dmpi_csv_options_set_columns.3 \
+	man/dmpi_csv_options_add_alias.3 \
+	man/dmpi_csv_options_set_na_values.3 \
+	man/dmpi_read_parquet.3 \
+	man/dmpi_frame_ref.3 \
+	man/dmpi_frame_unref.3 \
+	man/dmpi_frame_get_client.3 \
+	man/dmpi_frame_get_n_partitions.3 \
+	man/dmpi_frame_get_n_columns.3 \
+	man/dmpi_frame_get_column_index.3 \
+	man/dmpi_frame_get_column_name.3 \
+	man/dmpi_frame_get_column_type.3 \
+	man/dmpi_frame_get_partition_path.3 \
+	man/dmpi_frame_get_columns.3 \
+	man/dmpi_frame_drop.3 \
+	man/dmpi_frame_rename.3 \
+	man/dmpi_frame_filter.3 \
+	man/dmpi_frame_assign.3 \
+	man/dmpi_frame_fillna.3 \
+	man/dmpi_frame_astype.3 \
+	man/dmpi_frame_value_counts.3 \
+	man/dmpi_frame_persist.3 \
+	man/dmpi_frame_head.3 \
+	man/dmpi_frame_len.3 \
+	man/dmpi_frame_agg.3 \
+	man/dmpi_frame_reduce.3 \
+	man/dmpi_frame_to_csv.3 \
+	man/dmpi_write_report_ref.3 \
+	man/dmpi_write_report_unref.3 \
+	man/dmpi_write_report_get_n_parts.3 \
+	man/dmpi_write_report_get_path.3 \
+	man/dmpi_write_report_get_rows.3 \
+	man/dmpi_write_report_get_rows_read.3 \
+	man/dmpi_write_report_get_bytes.3 \
+	man/dmpi_write_report_get_worker.3 \
+	man/dmpi_write_report_get_host.3 \
+	man/dmpi_write_report_get_seconds.3 \
+	man/dmpi_write_report_get_peak_rss.3
 
 TESTS += t/man3.sh
 EXTRA_DIST += t/man3.sh

@@ -49,3 +49,50 @@ bench_have_dask () {
 bench_value () {
     sed -n "s/^$1=//p" "$2" | tail -n 1
 }
+
+# bench_nyctaxi_input SIZE_MB DIR GEN: generated 2015-schema taxi CSVs of
+# SIZE_MB MiB in DIR (reused when DIR already holds that size), in files of
+# at most 512 MiB (the real dataset is 12 monthly files of about 2 GB; what
+# matters here is many 64 MB blocks), then read once so that every
+# contender reads from a warm page cache and none is favoured by running
+# second.
+bench_nyctaxi_input () {
+    _size=$1 _data=$2 _gen=$3
+    _nfiles=$(( (_size + 511) / 512 ))
+    _per=$(( _size / _nfiles ))
+    if [ "$(cat "$_data/.size" 2>/dev/null)" != "$_size" ]; then
+        rm -f "$_data"/*.csv "$_data/.size"
+        echo "${0##*/}: generating $_size MiB in $_nfiles file(s) into $_data"
+        _i=1
+        while [ $_i -le $_nfiles ]; do
+            _name=$(printf 'yellow_tripdata_2015-%02d.csv' $_i)
+            "$_gen" --mb "$_per" --seed $_i -o "$_data/$_name" || bench_die "gen-nyctaxi failed"
+            _i=$((_i + 1))
+        done
+        echo "$_size" >"$_data/.size"
+    else
+        echo "${0##*/}: reusing the $_size MiB input in $_data"
+    fi
+    du -sh "$_data" | sed "s/^/${0##*/}: input /"
+    cat "$_data"/*.csv >/dev/null
+}
+
+# bench_rss_watch NAME FILE: in the background, the largest resident set
+# (MB) of any process called NAME, written to FILE every 0.2 s until killed.
+bench_rss_watch () {
+    (
+        _max=0
+        while :; do
+            for _kb in $(ps -C "$1" -o rss= 2>/dev/null); do
+                [ "$_kb" -gt "$_max" ] && _max=$_kb
+            done
+            echo "$_max" | awk '{ printf "%.1f\n", $1 / 1024 }' >"$2"
+            sleep 0.2
+        done
+    ) &
+}
+
+# bench_ratio A B: A / B with two decimals, empty if either is.
+bench_ratio () {
+    [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+}

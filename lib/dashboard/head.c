@@ -1,6 +1,9 @@
-/* Bounds on a request head (see head.h). libsoup 2.4 reads up to 64 KiB of
- * head and then drops the connection without an answer; checking the head
- * before libsoup sees it lets the dashboard answer with a 4xx instead. */
+/* Bounds on a request head, and the length of its body (see head.h).
+ * libsoup 2.4 reads up to 64 KiB of head and then drops the connection
+ * without an answer; checking the head before libsoup sees it lets the
+ * dashboard answer with a 4xx instead. The gate frames each request on a
+ * kept-alive connection by dmpi_head_body and gives libsoup exactly those
+ * bytes, so the two cannot disagree on where a request ends. */
 #include "config.h"
 
 #include "head.h"
@@ -65,4 +68,73 @@ dmpi_head_verdict_status (DmpiHeadVerdict verdict)
     default:
       return 400;
     }
+}
+
+/* @line (@len bytes, no line end) is the field @name (lower case): sets
+ * *value to its value without the whitespace around it. */
+static gboolean
+is_field (const char *line, gsize len, const char *name, const char **value, gsize *value_len)
+{
+  gsize n = strlen (name);
+
+  if (len <= n || line[n] != ':' || g_ascii_strncasecmp (line, name, n) != 0)
+    return FALSE;
+  const char *v = line + n + 1, *end = line + len;
+  while (v < end && (*v == ' ' || *v == '\t'))
+    v++;
+  while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+    end--;
+  *value = v;
+  *value_len = (gsize) (end - v);
+  return TRUE;
+}
+
+DmpiBodyVerdict
+dmpi_head_body (const char *head, gsize head_len, gsize *length)
+{
+  gboolean request_line = TRUE, has_length = FALSE, has_encoding = FALSE;
+  gsize found = 0;
+
+  for (gsize start = 0; start < head_len;)
+    {
+      const char *nl = memchr (head + start, '\n', head_len - start);
+      gsize end = nl != NULL ? (gsize) (nl - head) : head_len;
+      gsize len = end - start;
+      const char *line = head + start, *value;
+      gsize value_len;
+
+      start = end + 1;
+      if (len > 0 && line[len - 1] == '\r')
+        len--;
+      if (len == 0)
+        continue;  /* empty lines before the request line, the blank line at the end */
+      if (request_line)
+        {
+          request_line = FALSE;
+          continue;
+        }
+      if (is_field (line, len, "transfer-encoding", &value, &value_len))
+        has_encoding = TRUE;
+      else if (is_field (line, len, "content-length", &value, &value_len))
+        {
+          gsize v = 0;
+          if (value_len == 0)
+            return DMPI_BODY_BAD_LENGTH;
+          for (gsize i = 0; i < value_len; i++)
+            {
+              if (!g_ascii_isdigit (value[i]))
+                return DMPI_BODY_BAD_LENGTH;
+              /* Saturates above the bound: any such length is refused. */
+              v = MIN (v * 10 + (gsize) (value[i] - '0'), (gsize) DMPI_HEAD_MAX_BODY + 1);
+            }
+          if (has_length && v != found)
+            return DMPI_BODY_BAD_LENGTH;
+          has_length = TRUE;
+          found = v;
+        }
+    }
+  if (has_encoding || found > DMPI_HEAD_MAX_BODY)
+    return DMPI_BODY_TOO_LARGE;
+  *length = found;
+  return DMPI_BODY_LENGTH;
 }

@@ -1,6 +1,7 @@
 /* The head of an HTTP request (the request line and the header lines, up to
  * the blank line), checked against the dashboard's bounds as its bytes
- * arrive. Pure: bytes in, a verdict out (the gate does the I/O). */
+ * arrive, and where the request's body ends. Pure: bytes in, a verdict out
+ * (the gate does the I/O). */
 #pragma once
 
 #include <glib.h>
@@ -13,6 +14,8 @@ G_BEGIN_DECLS
 #define DMPI_HEAD_MAX_LINE (8 * 1024)
 /* Header lines (a folded continuation line counts as one more). */
 #define DMPI_HEAD_MAX_FIELDS 100
+/* A request body: the dashboard is read-only, so bodies are small or refused. */
+#define DMPI_HEAD_MAX_BODY 4096
 
 typedef enum {
   DMPI_HEAD_INCOMPLETE,      /* within bounds so far: wait for more bytes */
@@ -35,5 +38,17 @@ DmpiHeadVerdict dmpi_head_scan (DmpiHeadScan *scan, const char *data, gsize len,
 
 /* The status a verdict other than INCOMPLETE or COMPLETE is answered with. */
 guint           dmpi_head_verdict_status (DmpiHeadVerdict verdict);
+
+typedef enum {
+  DMPI_BODY_LENGTH,     /* *length bytes of body follow the head (0: none) */
+  DMPI_BODY_TOO_LARGE,  /* a Content-Length over DMPI_HEAD_MAX_BODY, or a Transfer-Encoding: 413 */
+  DMPI_BODY_BAD_LENGTH, /* a Content-Length that is not one decimal number, or two that differ: 400 */
+} DmpiBodyVerdict;
+
+/* Where the body of the request ends whose complete head is the @head_len
+ * bytes at @head (as dmpi_head_scan found them): from its Content-Length
+ * field (no field: no body). Stricter than libsoup's parser on purpose:
+ * whatever length this gives, libsoup reads the same (t/fuzz/dashboard.c). */
+DmpiBodyVerdict dmpi_head_body (const char *head, gsize head_len, gsize *length);
 
 G_END_DECLS

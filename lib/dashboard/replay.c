@@ -1,6 +1,6 @@
-/* The replayed connection (see replay.h): an input stream that serves a
- * prefix and then its base stream, and the GIOStream that pairs it with the
- * socket's output stream. */
+/* The request stream (see replay.h): an input stream that serves a fixed
+ * request and then end of file, and the GIOStream that pairs it with the
+ * connection's output stream. */
 #include "config.h"
 
 #include "replay.h"
@@ -14,9 +14,8 @@ G_DECLARE_FINAL_TYPE (DmpiReplayInput, dmpi_replay_input, DMPI, REPLAY_INPUT, GI
 
 struct _DmpiReplayInput {
   GInputStream parent;
-  GInputStream *base;  /* the socket's, pollable */
-  GBytes *prefix;
-  gsize pos;           /* bytes of the prefix already given */
+  GBytes *request;
+  gsize pos;  /* bytes of it already given */
 };
 
 static void dmpi_replay_input_pollable_init (GPollableInputStreamInterface *iface);
@@ -24,17 +23,12 @@ static void dmpi_replay_input_pollable_init (GPollableInputStreamInterface *ifac
 G_DEFINE_TYPE_WITH_CODE (DmpiReplayInput, dmpi_replay_input, G_TYPE_INPUT_STREAM,
                          G_IMPLEMENT_INTERFACE (G_TYPE_POLLABLE_INPUT_STREAM, dmpi_replay_input_pollable_init))
 
-static gsize
-prefix_left (DmpiReplayInput *in)
-{
-  return g_bytes_get_size (in->prefix) - in->pos;
-}
-
+/* Never blocks: the request, then 0 bytes (end of file). */
 static gssize
-take_prefix (DmpiReplayInput *in, void *buffer, gsize count)
+take (DmpiReplayInput *in, void *buffer, gsize count)
 {
-  gsize n = MIN (count, prefix_left (in));
-  memcpy (buffer, (const char *) g_bytes_get_data (in->prefix, NULL) + in->pos, n);
+  gsize n = MIN (count, g_bytes_get_size (in->request) - in->pos);
+  memcpy (buffer, (const char *) g_bytes_get_data (in->request, NULL) + in->pos, n);
   in->pos += n;
   return (gssize) n;
 }
@@ -42,60 +36,39 @@ take_prefix (DmpiReplayInput *in, void *buffer, gsize count)
 static gssize
 replay_read (GInputStream *stream, void *buffer, gsize count, GCancellable *cancellable, GError **error)
 {
-  DmpiReplayInput *in = DMPI_REPLAY_INPUT (stream);
-  if (prefix_left (in) > 0)
-    return take_prefix (in, buffer, count);
-  return g_input_stream_read (in->base, buffer, count, cancellable, error);
-}
-
-static gboolean
-replay_close (GInputStream *stream, GCancellable *cancellable, GError **error)
-{
-  /* The connection is closed by the GIOStream that owns this stream. */
-  return TRUE;
-}
-
-static gboolean
-replay_can_poll (GPollableInputStream *stream)
-{
-  DmpiReplayInput *in = DMPI_REPLAY_INPUT (stream);
-  return G_IS_POLLABLE_INPUT_STREAM (in->base)
-         && g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (in->base));
-}
-
-static gboolean
-replay_is_readable (GPollableInputStream *stream)
-{
-  DmpiReplayInput *in = DMPI_REPLAY_INPUT (stream);
-  return prefix_left (in) > 0 || g_pollable_input_stream_is_readable (G_POLLABLE_INPUT_STREAM (in->base));
-}
-
-static GSource *
-replay_create_source (GPollableInputStream *stream, GCancellable *cancellable)
-{
-  DmpiReplayInput *in = DMPI_REPLAY_INPUT (stream);
-  /* While the prefix lasts the stream is readable at once. */
-  g_autoptr(GSource) child = prefix_left (in) > 0
-    ? g_timeout_source_new (0)
-    : g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (in->base), NULL);
-  return g_pollable_source_new_full (stream, child, cancellable);
+  return take (DMPI_REPLAY_INPUT (stream), buffer, count);
 }
 
 static gssize
 replay_read_nonblocking (GPollableInputStream *stream, void *buffer, gsize count, GError **error)
 {
-  DmpiReplayInput *in = DMPI_REPLAY_INPUT (stream);
-  if (prefix_left (in) > 0)
-    return take_prefix (in, buffer, count);
-  return g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (in->base), buffer, count, NULL, error);
+  return take (DMPI_REPLAY_INPUT (stream), buffer, count);
+}
+
+static gboolean
+replay_can_poll (GPollableInputStream *stream)
+{
+  return TRUE;
+}
+
+static gboolean
+replay_is_readable (GPollableInputStream *stream)
+{
+  return TRUE;
+}
+
+static GSource *
+replay_create_source (GPollableInputStream *stream, GCancellable *cancellable)
+{
+  /* Always readable. */
+  g_autoptr(GSource) child = g_timeout_source_new (0);
+  return g_pollable_source_new_full (stream, child, cancellable);
 }
 
 static void
 dmpi_replay_input_finalize (GObject *object)
 {
-  DmpiReplayInput *in = DMPI_REPLAY_INPUT (object);
-  g_clear_object (&in->base);
-  g_clear_pointer (&in->prefix, g_bytes_unref);
+  g_clear_pointer (&DMPI_REPLAY_INPUT (object)->request, g_bytes_unref);
   G_OBJECT_CLASS (dmpi_replay_input_parent_class)->finalize (object);
 }
 
@@ -104,7 +77,6 @@ dmpi_replay_input_class_init (DmpiReplayInputClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = dmpi_replay_input_finalize;
   G_INPUT_STREAM_CLASS (klass)->read_fn = replay_read;
-  G_INPUT_STREAM_CLASS (klass)->close_fn = replay_close;
 }
 
 static void
@@ -121,7 +93,7 @@ dmpi_replay_input_init (DmpiReplayInput *in)
 {
 }
 
-/* ---- the connection ------------------------------------------------------- */
+/* ---- the request stream ------------------------------------------------------ */
 
 #define DMPI_TYPE_REPLAY_STREAM (dmpi_replay_stream_get_type ())
 G_DECLARE_FINAL_TYPE (DmpiReplayStream, dmpi_replay_stream, DMPI, REPLAY_STREAM, GIOStream)
@@ -130,6 +102,8 @@ struct _DmpiReplayStream {
   GIOStream parent;
   GIOStream *connection;
   GInputStream *input;
+  DmpiReplayClosed closed;  /* NULL once closed or released */
+  gpointer data;
 };
 
 G_DEFINE_TYPE (DmpiReplayStream, dmpi_replay_stream, G_TYPE_IO_STREAM)
@@ -150,8 +124,13 @@ static gboolean
 replay_stream_close (GIOStream *stream, GCancellable *cancellable, GError **error)
 {
   DmpiReplayStream *self = DMPI_REPLAY_STREAM (stream);
-  g_input_stream_close (self->input, cancellable, NULL);
-  return g_io_stream_close (self->connection, cancellable, error);
+  DmpiReplayClosed closed = self->closed;
+
+  /* The owner of the connection closes it (or lingers first). */
+  self->closed = NULL;
+  if (closed != NULL)
+    closed (self->data);
+  return TRUE;
 }
 
 static void
@@ -178,14 +157,28 @@ dmpi_replay_stream_init (DmpiReplayStream *self)
 }
 
 GIOStream *
-dmpi_replay_stream_new (GSocketConnection *connection, GBytes *already_read)
+dmpi_replay_stream_new (GSocketConnection *connection, GBytes *request, DmpiReplayClosed closed, gpointer data)
 {
   DmpiReplayInput *in = g_object_new (DMPI_TYPE_REPLAY_INPUT, NULL);
-  in->base = g_object_ref (g_io_stream_get_input_stream (G_IO_STREAM (connection)));
-  in->prefix = g_bytes_ref (already_read);
+  in->request = g_bytes_ref (request);
 
   DmpiReplayStream *self = g_object_new (DMPI_TYPE_REPLAY_STREAM, NULL);
   self->connection = g_object_ref (G_IO_STREAM (connection));
   self->input = G_INPUT_STREAM (in);
+  self->closed = closed;
+  self->data = data;
   return G_IO_STREAM (self);
+}
+
+gpointer
+dmpi_replay_stream_release (GIOStream *stream)
+{
+  if (!DMPI_IS_REPLAY_STREAM (stream))
+    return NULL;
+
+  DmpiReplayStream *self = DMPI_REPLAY_STREAM (stream);
+  gpointer data = self->closed != NULL ? self->data : NULL;
+  self->closed = NULL;
+  self->data = NULL;
+  return data;
 }

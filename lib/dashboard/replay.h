@@ -1,13 +1,23 @@
-/* A connection whose first bytes were already read off its socket (by the
- * dashboard's gate, to check the request head): reading it gives those
- * bytes again, then what the socket brings. Writing goes to the socket;
- * closing it closes the connection. Pollable, as libsoup needs. */
+/* One request of a connection, as the dashboard's gate hands it to the HTTP
+ * server: reading gives the request's bytes (its head and its body, which
+ * the gate read and checked), then end of file, so that the server can
+ * never read past the request; writing goes to the connection. Pollable, as
+ * libsoup needs. The connection stays the gate's: closing the stream calls
+ * @closed, and dmpi_replay_stream_release takes the connection back for its
+ * next request instead. */
 #pragma once
 
 #include <gio/gio.h>
 
 G_BEGIN_DECLS
 
-GIOStream *dmpi_replay_stream_new (GSocketConnection *connection, GBytes *already_read);
+typedef void (*DmpiReplayClosed) (gpointer data);
+
+GIOStream *dmpi_replay_stream_new     (GSocketConnection *connection, GBytes *request,
+                                       DmpiReplayClosed closed, gpointer data);
+/* Disarms @closed and returns its data: the owner has the connection back,
+ * and closing or finalising @stream no longer touches it. NULL if @stream
+ * is not a replay stream or was closed or released already. */
+gpointer   dmpi_replay_stream_release (GIOStream *stream);
 
 G_END_DECLS

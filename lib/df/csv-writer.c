@@ -4,6 +4,7 @@
 
 #include "df/csv-writer.h"
 #include "df/parquet.h"
+#include "df/table-text.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -34,129 +35,14 @@ put_string (GString *out, const char *s, gsize len)
 }
 
 static void
-put_float (GString *out, double v, gboolean single)
-{
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-  if (isnan (v))
-    return;
-  if (isinf (v))
-    {
-      g_string_append (out, v > 0 ? "inf" : "-inf");
-      return;
-    }
-  /* The fewest digits that read back to the same value; g_ascii_* keep
-   * the decimal point a '.' whatever the locale. */
-  for (int prec = single ? 6 : 15; prec <= (single ? 9 : 17); prec++)
-    {
-      char fmt[16];
-      snprintf (fmt, sizeof fmt, "%%.%dg", prec);
-      g_ascii_formatd (buf, sizeof buf, fmt, v);
-      double back = g_ascii_strtod (buf, NULL);
-      if (single ? (float) back == (float) v : back == v)
-        break;
-    }
-  g_string_append (out, buf);
-}
-
-/* Days since 1970-01-01 to a civil date (proleptic Gregorian; H. Hinnant). */
-static void
-civil_from_days (gint64 z, gint64 *y, int *m, int *d)
-{
-  z += 719468;
-  gint64 era = (z >= 0 ? z : z - 146096) / 146097;
-  gint64 doe = z - era * 146097;
-  gint64 yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  gint64 doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  gint64 mp = (5 * doy + 2) / 153;
-  *d = (int) (doy - (153 * mp + 2) / 5 + 1);
-  *m = (int) (mp < 10 ? mp + 3 : mp - 9);
-  *y = yoe + era * 400 + (*m <= 2);
-}
-
-/* A fraction of a second, in milli-, micro- or nanoseconds as pandas
- * prints them; nothing for whole seconds. */
-static void
-put_fraction (GString *out, gint64 frac)
-{
-  char digits[16];
-  int n = 9;
-
-  if (frac == 0)
-    return;
-  snprintf (digits, sizeof digits, "%09d", (int) frac);
-  while (n > 3 && digits[n - 1] == '0' && digits[n - 2] == '0' && digits[n - 3] == '0')
-    n -= 3;
-  g_string_append_printf (out, ".%.*s", n, digits);
-}
-
-static void
-put_timestamp (GString *out, gint64 ns)
-{
-  const gint64 ns_per_day = G_GINT64_CONSTANT (86400000000000);
-  gint64 days = ns / ns_per_day, rem = ns % ns_per_day;
-  if (rem < 0)
-    rem += ns_per_day, days--;
-
-  gint64 y;
-  int m, d;
-  civil_from_days (days, &y, &m, &d);
-  gint64 secs = rem / 1000000000, frac = rem % 1000000000;
-  g_string_append_printf (out, "%04" G_GINT64_FORMAT "-%02d-%02d %02d:%02d:%02d", y, m, d,
-                          (int) (secs / 3600), (int) (secs / 60 % 60), (int) (secs % 60));
-  put_fraction (out, frac);
-}
-
-/* As pandas writes a timedelta: "0 days 00:12:34", "-1 days +23:59:50". */
-static void
-put_duration (GString *out, gint64 ns)
-{
-  const gint64 ns_per_day = G_GINT64_CONSTANT (86400000000000);
-  gint64 days = ns / ns_per_day, rem = ns % ns_per_day;
-  if (rem < 0)
-    rem += ns_per_day, days--;
-  gint64 secs = rem / 1000000000, frac = rem % 1000000000;
-  g_string_append_printf (out, "%" G_GINT64_FORMAT " days %s%02d:%02d:%02d", days,
-                          days < 0 ? "+" : "", (int) (secs / 3600), (int) (secs / 60 % 60),
-                          (int) (secs % 60));
-  put_fraction (out, frac);
-}
-
-static void
 put_value (GString *out, const DmpiColumn *col, gsize r)
 {
   if (col->valid != NULL && !col->valid[r])
     return;
-  switch (col->type)
-    {
-    case DMPI_COL_INT32:
-      g_string_append_printf (out, "%d", ((const gint32 *) col->data)[r]);
-      break;
-    case DMPI_COL_INT64:
-      g_string_append_printf (out, "%" G_GINT64_FORMAT, ((const gint64 *) col->data)[r]);
-      break;
-    case DMPI_COL_FLOAT32:
-      put_float (out, ((const float *) col->data)[r], TRUE);
-      break;
-    case DMPI_COL_FLOAT64:
-      put_float (out, ((const double *) col->data)[r], FALSE);
-      break;
-    case DMPI_COL_TIMESTAMP:
-      put_timestamp (out, ((const gint64 *) col->data)[r]);
-      break;
-    case DMPI_COL_DURATION:
-      put_duration (out, ((const gint64 *) col->data)[r]);
-      break;
-    case DMPI_COL_STRING:
-      put_string (out, col->chars + col->offsets[r], col->offsets[r + 1] - col->offsets[r]);
-      break;
-    case DMPI_COL_BOOL:
-      /* As pandas writes numpy bools. */
-      g_string_append (out, ((const guint8 *) col->data)[r] ? "True" : "False");
-      break;
-    default:
-      g_assert_not_reached ();
-    }
+  if (col->type == DMPI_COL_STRING)
+    put_string (out, col->chars + col->offsets[r], col->offsets[r + 1] - col->offsets[r]);
+  else
+    dmpi_column_append_text (col, r, out);
 }
 
 gboolean

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "df/parquet.h"
+#include "df/parquet-format.h"
 #include "df/snappy.h"
 #include "df/thrift.h"
 #include "tempfiles.h"
@@ -770,6 +771,25 @@ file_metadata (const Writer *w, const DmpiTable *table, ChunkMeta *chunks, guint
       dmpi_thrift_i64 (&t, 3, (gint64) (r1 - r0));
       dmpi_thrift_i64 (&t, 5, (gint64) chunks[g * n_cols].data_page_offset);
       dmpi_thrift_i64 (&t, 6, compressed);
+      dmpi_thrift_struct_end (&t);
+    }
+
+  /* Parquet has no duration type: name those columns for our own reader. */
+  g_autoptr (GString) types = g_string_new (NULL);
+  for (guint c = 0; c < n_cols; c++)
+    {
+      const DmpiColumn *col = g_ptr_array_index (table->columns, c);
+      if (col->type != DMPI_COL_DURATION)
+        continue;
+      g_autofree char *name = g_uri_escape_string (col->name, "!$&'()*+,;=:@/ ", TRUE);
+      g_string_append_printf (types, "duration %s\n", name);
+    }
+  if (types->len > 0)
+    {
+      dmpi_thrift_list_begin (&t, 5, DMPI_THRIFT_STRUCT, 1);
+      dmpi_thrift_elem_struct_begin (&t);
+      dmpi_thrift_string (&t, 1, DMPI_PQ_TYPES_KEY);
+      dmpi_thrift_string (&t, 2, types->str);
       dmpi_thrift_struct_end (&t);
     }
 

@@ -8,7 +8,12 @@
  *   DMPI_COL_DURATION  INT64 nanoseconds, plain: Parquet has no duration type
  *                      (pyarrow marks its durations with its own ARROW:schema
  *                      metadata, which this writer does not write, so pandas
- *                      reads the job's `diff` column as int64 nanoseconds)
+ *                      reads the job's `diff` column as int64 nanoseconds).
+ *                      The key-value metadata entry "dask-mpi.types" names
+ *                      them, a line "duration NAME" each (NAME %-escaped as
+ *                      by g_uri_escape_string), so that this project's
+ *                      reader (parquet-reader.h) reads them back as
+ *                      durations; other readers ignore it
  *   DMPI_COL_FLOAT32   FLOAT
  *   DMPI_COL_FLOAT64   DOUBLE
  *   DMPI_COL_TIMESTAMP INT64, TIMESTAMP(isAdjustedToUTC=false, MICROS) and the

@@ -211,21 +211,18 @@ op_select (DmpiTable *t, const char *const *names, gboolean drop, GError **error
   if (drop)
     {
       for (const char *const *n = names; *n != NULL; n++)
-        {
-          gint i = need_index (in, *n, "drop", error);
-          if (i < 0)
-            return NULL;
-          dmpi_column_free (dmpi_table_steal_column (in, (guint) i));
-        }
+        if (need_index (in, *n, "drop", error) < 0)
+          return NULL;
+      for (const char *const *n = names; *n != NULL; n++)
+        dmpi_column_free (dmpi_table_steal_column (in, (guint) dmpi_table_column_index (in, *n)));
       return g_steal_pointer (&in);
     }
+  /* All found first, so that an error lists every column there is. */
   for (const char *const *n = names; *n != NULL; n++)
-    {
-      gint i = need_index (in, *n, "select", error);
-      if (i < 0)
-        return NULL;
-      g_ptr_array_add (out->columns, dmpi_table_steal_column (in, (guint) i));
-    }
+    if (need_index (in, *n, "select", error) < 0)
+      return NULL;
+  for (const char *const *n = names; *n != NULL; n++)
+    g_ptr_array_add (out->columns, dmpi_table_steal_column (in, (guint) dmpi_table_column_index (in, *n)));
   return g_steal_pointer (&out);
 }
 
@@ -317,6 +314,38 @@ op_sort (DmpiTable *t, GVariant *op, GError **error)
   return dmpi_table_sort (in, cols, a, (guint) n, error);
 }
 
+/* A partition function's output has the schema its frame promised. */
+static gboolean
+check_meta (const DmpiTable *t, GVariant *op, const char *function, GError **error)
+{
+  g_autofree const char **names = NULL;
+  g_autoptr(GVariant) types = g_variant_lookup_value (op, "meta_types", G_VARIANT_TYPE ("ai"));
+  if (!g_variant_lookup (op, "meta_names", "^a&s", &names) || types == NULL)
+    return TRUE;
+  gsize n = 0;
+  const gint32 *type = g_variant_get_fixed_array (types, &n, sizeof (gint32));
+  gboolean same = n == t->columns->len && g_strv_length ((char **) names) == n;
+  for (gsize i = 0; same && i < n; i++)
+    {
+      const DmpiColumn *c = dmpi_table_column (t, (guint) i);
+      same = strcmp (c->name, names[i]) == 0 && (gint32) c->type == type[i];
+    }
+  if (same)
+    return TRUE;
+  GString *want = g_string_new (NULL), *got = g_string_new (NULL);
+  for (gsize i = 0; i < n && names[i] != NULL; i++)
+    g_string_append_printf (want, "%s%s %s", i ? ", " : "", names[i], dmpi_col_type_name ((DmpiColType) type[i]));
+  for (guint i = 0; i < t->columns->len; i++)
+    g_string_append_printf (got, "%s%s %s", i ? ", " : "", dmpi_table_column (t, i)->name,
+                            dmpi_col_type_name (dmpi_table_column (t, i)->type));
+  g_set_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_INVALID,
+               "map_partitions %s: the partition has columns (%s), its meta says (%s)", function, got->str,
+               want->str);
+  g_string_free (want, TRUE);
+  g_string_free (got, TRUE);
+  return FALSE;
+}
+
 DmpiTable *
 dmpi_plan_apply_op (DmpiTable *t, GVariant *op, DmpiPlanMapFunc map, gpointer user_data, GError **error)
 {
@@ -359,7 +388,10 @@ dmpi_plan_apply_op (DmpiTable *t, GVariant *op, DmpiPlanMapFunc map, gpointer us
           g_set_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_INVALID, "map_partitions %s: no function table here", s1);
           goto fail;
         }
-      return map (s1, t, args, user_data, error);
+      DmpiTable *out = map (s1, t, args, user_data, error);
+      if (out != NULL && !check_meta (out, op, s1, error))
+        g_clear_pointer (&out, dmpi_table_free);
+      return out;
     }
   if (strcmp (kind, "sort") == 0)
     return op_sort (t, op, error);

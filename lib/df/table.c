@@ -3,6 +3,10 @@
 #include "config.h"
 
 #include "df/table.h"
+#include "df/table-text.h"
+
+#include <math.h>
+#include <stdio.h>
 
 #include <string.h>
 
@@ -280,28 +284,6 @@ dmpi_column_filter (DmpiColumn *c, const guint8 *keep)
   c->n_rows = out;
 }
 
-DmpiColumn *
-dmpi_column_copy (const DmpiColumn *c, const char *name)
-{
-  DmpiColumn *d = dmpi_column_new (name != NULL ? name : c->name, c->type, c->n_rows);
-  d->n_rows = c->n_rows;
-  if (c->type == DMPI_COL_STRING)
-    {
-      memcpy (d->offsets, c->offsets, (c->n_rows + 1) * sizeof (guint32));
-      d->chars = g_malloc (MAX (c->chars_len, 1));
-      memcpy (d->chars, c->chars, c->chars_len);
-      d->chars_len = d->chars_capacity = c->chars_len;
-    }
-  else if (c->n_rows > 0)
-    memcpy (d->data, c->data, c->n_rows * dmpi_col_type_size (c->type));
-  if (c->valid != NULL)
-    {
-      d->valid = g_malloc (MAX (d->capacity, 1));
-      memcpy (d->valid, c->valid, c->n_rows);
-    }
-  return d;
-}
-
 DmpiTable *
 dmpi_table_new (void)
 {
@@ -442,47 +424,141 @@ dmpi_table_filter (DmpiTable *t, const guint8 *keep)
   t->n_rows = n;
 }
 
+/* ---- values as text, as pandas prints them ---- */
+
+static void
+put_float (GString *out, double v, gboolean single)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (isnan (v))
+    return;
+  if (isinf (v))
+    {
+      g_string_append (out, v > 0 ? "inf" : "-inf");
+      return;
+    }
+  /* The fewest digits that read back to the same value; g_ascii_* keep
+   * the decimal point a '.' whatever the locale. */
+  for (int prec = single ? 6 : 15; prec <= (single ? 9 : 17); prec++)
+    {
+      char fmt[16];
+      snprintf (fmt, sizeof fmt, "%%.%dg", prec);
+      g_ascii_formatd (buf, sizeof buf, fmt, v);
+      double back = g_ascii_strtod (buf, NULL);
+      if (single ? (float) back == (float) v : back == v)
+        break;
+    }
+  g_string_append (out, buf);
+}
+
+/* Days since 1970-01-01 to a civil date (proleptic Gregorian; H. Hinnant). */
+static void
+civil_from_days (gint64 z, gint64 *y, int *m, int *d)
+{
+  z += 719468;
+  gint64 era = (z >= 0 ? z : z - 146096) / 146097;
+  gint64 doe = z - era * 146097;
+  gint64 yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  gint64 doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  gint64 mp = (5 * doy + 2) / 153;
+  *d = (int) (doy - (153 * mp + 2) / 5 + 1);
+  *m = (int) (mp < 10 ? mp + 3 : mp - 9);
+  *y = yoe + era * 400 + (*m <= 2);
+}
+
+/* A fraction of a second, in milli-, micro- or nanoseconds as pandas
+ * prints them; nothing for whole seconds. */
+static void
+put_fraction (GString *out, gint64 frac)
+{
+  char digits[16];
+  int n = 9;
+
+  if (frac == 0)
+    return;
+  snprintf (digits, sizeof digits, "%09d", (int) frac);
+  while (n > 3 && digits[n - 1] == '0' && digits[n - 2] == '0' && digits[n - 3] == '0')
+    n -= 3;
+  g_string_append_printf (out, ".%.*s", n, digits);
+}
+
+static void
+put_timestamp (GString *out, gint64 ns)
+{
+  const gint64 ns_per_day = G_GINT64_CONSTANT (86400000000000);
+  gint64 days = ns / ns_per_day, rem = ns % ns_per_day;
+  if (rem < 0)
+    rem += ns_per_day, days--;
+
+  gint64 y;
+  int m, d;
+  civil_from_days (days, &y, &m, &d);
+  gint64 secs = rem / 1000000000, frac = rem % 1000000000;
+  g_string_append_printf (out, "%04" G_GINT64_FORMAT "-%02d-%02d %02d:%02d:%02d", y, m, d,
+                          (int) (secs / 3600), (int) (secs / 60 % 60), (int) (secs % 60));
+  put_fraction (out, frac);
+}
+
+/* As pandas writes a timedelta: "0 days 00:12:34", "-1 days +23:59:50". */
+static void
+put_duration (GString *out, gint64 ns)
+{
+  const gint64 ns_per_day = G_GINT64_CONSTANT (86400000000000);
+  gint64 days = ns / ns_per_day, rem = ns % ns_per_day;
+  if (rem < 0)
+    rem += ns_per_day, days--;
+  gint64 secs = rem / 1000000000, frac = rem % 1000000000;
+  g_string_append_printf (out, "%" G_GINT64_FORMAT " days %s%02d:%02d:%02d", days,
+                          days < 0 ? "+" : "", (int) (secs / 3600), (int) (secs / 60 % 60),
+                          (int) (secs % 60));
+  put_fraction (out, frac);
+}
+
+void
+dmpi_column_append_text (const DmpiColumn *c, gsize row, GString *out)
+{
+  switch (c->type)
+    {
+    case DMPI_COL_INT32:
+      g_string_append_printf (out, "%d", DMPI_COLUMN_INT32 (c)[row]);
+      break;
+    case DMPI_COL_INT64:
+      g_string_append_printf (out, "%" G_GINT64_FORMAT, DMPI_COLUMN_INT64 (c)[row]);
+      break;
+    case DMPI_COL_FLOAT32:
+      put_float (out, DMPI_COLUMN_FLOAT32 (c)[row], TRUE);
+      break;
+    case DMPI_COL_FLOAT64:
+      put_float (out, DMPI_COLUMN_FLOAT64 (c)[row], FALSE);
+      break;
+    case DMPI_COL_TIMESTAMP:
+      put_timestamp (out, DMPI_COLUMN_INT64 (c)[row]);
+      break;
+    case DMPI_COL_DURATION:
+      put_duration (out, DMPI_COLUMN_INT64 (c)[row]);
+      break;
+    case DMPI_COL_BOOL:
+      g_string_append (out, DMPI_COLUMN_BOOL (c)[row] ? "True" : "False");
+      break;
+    case DMPI_COL_STRING:
+      g_string_append_len (out, c->chars + c->offsets[row], (gssize) (c->offsets[row + 1] - c->offsets[row]));
+      break;
+    default:
+      g_string_append_c (out, '?');
+      break;
+    }
+}
+
 char *
 dmpi_table_format_value (const DmpiTable *t, guint column, gsize row)
 {
   const DmpiColumn *c = dmpi_table_column (t, column);
   g_return_val_if_fail (c != NULL && row < c->n_rows, NULL);
-  if (!dmpi_column_is_valid (c, row))
-    return g_strdup ("");
-  switch (c->type)
-    {
-    case DMPI_COL_INT32:
-      return g_strdup_printf ("%d", DMPI_COLUMN_INT32 (c)[row]);
-    case DMPI_COL_INT64:
-      return g_strdup_printf ("%" G_GINT64_FORMAT, DMPI_COLUMN_INT64 (c)[row]);
-    case DMPI_COL_FLOAT32:
-      return g_strdup_printf ("%.9g", (double) DMPI_COLUMN_FLOAT32 (c)[row]);
-    case DMPI_COL_FLOAT64:
-      return g_strdup_printf ("%.17g", DMPI_COLUMN_FLOAT64 (c)[row]);
-    case DMPI_COL_DURATION:
-      return g_strdup_printf ("%" G_GINT64_FORMAT "ns", DMPI_COLUMN_INT64 (c)[row]);
-    case DMPI_COL_BOOL:
-      return g_strdup (DMPI_COLUMN_BOOL (c)[row] ? "True" : "False");
-    case DMPI_COL_TIMESTAMP:
-      {
-        gint64 ns = DMPI_COLUMN_INT64 (c)[row];
-        /* Rounded down, without negating (-G_MININT64 overflows). */
-        gint64 secs = ns / G_GINT64_CONSTANT (1000000000)
-                      - (ns % G_GINT64_CONSTANT (1000000000) < 0 ? 1 : 0);
-        g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (secs);
-        if (dt == NULL)
-          return g_strdup_printf ("%" G_GINT64_FORMAT "ns", ns);
-        return g_date_time_format (dt, "%Y-%m-%d %H:%M:%S");
-      }
-    case DMPI_COL_STRING:
-      {
-        gsize len;
-        const char *s = dmpi_column_get_string (c, row, &len);
-        return g_strndup (s, len);
-      }
-    default:
-      return g_strdup ("?");
-    }
+  GString *out = g_string_new (NULL);
+  if (dmpi_column_is_valid (c, row))
+    dmpi_column_append_text (c, row, out);
+  return g_string_free (out, FALSE);
 }
 
 /* ---- byte form ----

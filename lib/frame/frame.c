@@ -202,19 +202,6 @@ frame_add_column (DmpiFrame *f, const char *name, DmpiColType type)
   g_array_append_val (f->types, type);
 }
 
-/* A frame over the source's columns, no ops. */
-static DmpiFrame *
-frame_from_source (Source *source)
-{
-  DmpiFrame *f = frame_new (source);
-  for (guint i = 0; i < source->columns->len; i++)
-    {
-      SourceColumn *c = &g_array_index (source->columns, SourceColumn, i);
-      frame_add_column (f, c->out_name, c->type);
-    }
-  return f;
-}
-
 /* The same frame with one more op, and the schema @names/@types (NULL:
  * unchanged). */
 static DmpiFrame *
@@ -485,6 +472,8 @@ dmpi_read_csv (DmpiClient *client, const char *const *paths, DmpiCsvOptions *opt
     return NULL;
   Source *s = source_new (SOURCE_CSV, client);
   g_autoptr(DmpiFrame) frame = frame_new (s);
+  /* Dask's default block: 64,000,000 bytes. */
+  guint64 blocksize = o->blocksize > 0 ? o->blocksize : G_GUINT64_CONSTANT (64000000);
   s->delimiter = o->delimiter;
   s->quote = o->quote;
   s->header = o->header;
@@ -563,7 +552,7 @@ dmpi_read_csv (DmpiClient *client, const char *const *paths, DmpiCsvOptions *opt
       const char *path = files->pdata[i];
       if (!check_header (s, path, error))
         return NULL;
-      g_autoptr(GArray) blocks = dmpi_csv_list_blocks_format (path, &format, o->blocksize, error);
+      g_autoptr(GArray) blocks = dmpi_csv_list_blocks (path, blocksize, error);
       if (blocks == NULL)
         return NULL;
       for (guint b = 0; b < blocks->len; b++)
@@ -829,6 +818,21 @@ DmpiFrame *
 dmpi_frame_fillna (DmpiFrame *f, const char *const *columns, const char *value, GError **error)
 {
   g_return_val_if_fail (f != NULL && value != NULL, NULL);
+  /* The value is one literal: no column, nothing else pasted in. */
+  g_autoptr(DmpiExpr) literal = dmpi_expr_parse (value, error);
+  if (literal == NULL)
+    {
+      g_prefix_error (error, "fillna: ");
+      return NULL;
+    }
+  g_auto(GStrv) used = dmpi_expr_get_columns (literal);
+  g_autofree char *again = g_strdup_printf ("(%s)", value);
+  if (used[0] != NULL || strchr (value, ',') != NULL)
+    {
+      g_set_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_INVALID,
+                   "fillna: the value '%s' is not one literal (a number, a string in quotes, true or false)", value);
+      return NULL;
+    }
   g_autoptr(DmpiFrame) out = dmpi_frame_ref (f);
   g_autoptr(GPtrArray) targets = g_ptr_array_new ();
   if (columns != NULL)
@@ -844,7 +848,7 @@ dmpi_frame_fillna (DmpiFrame *f, const char *const *columns, const char *value, 
   for (guint i = 0; i < targets->len; i++)
     {
       g_autofree char *q = quote_name (targets->pdata[i]);
-      g_autofree char *text = g_strdup_printf ("fillna(%s, %s)", q, value);
+      g_autofree char *text = g_strdup_printf ("fillna(%s, %s)", q, again);
       DmpiColType type;
       g_autoptr(GError) local = NULL;
       g_autoptr(DmpiExpr) e = check_expr (out, text, &type, &local);
@@ -1453,7 +1457,7 @@ dmpi_frame_map_partitions (DmpiFrame *f, const char *function, GVariant *args, c
         return NULL;
       n_meta = (guint) g_variant_n_children (inferred);
     }
-  g_autoptr(DmpiFrame) out = frame_derive (f, op);
+  g_autoptr(DmpiFrame) out = frame_derive (f, NULL);
   g_ptr_array_set_size (out->names, 0);
   g_array_set_size (out->types, 0);
   for (guint i = 0; i < n_meta; i++)
@@ -1472,5 +1476,16 @@ dmpi_frame_map_partitions (DmpiFrame *f, const char *function, GVariant *args, c
         }
       frame_add_column (out, name, (DmpiColType) type);
     }
+  /* The op carries the schema, so that every partition is checked against it. */
+  GVariantBuilder types;
+  g_variant_builder_init (&types, G_VARIANT_TYPE ("ai"));
+  for (guint i = 0; i < out->types->len; i++)
+    g_variant_builder_add (&types, "i", (gint32) g_array_index (out->types, DmpiColType, i));
+  g_variant_dict_init (&d, op);
+  g_ptr_array_add (out->names, NULL);
+  g_variant_dict_insert_value (&d, "meta_names", g_variant_new_strv ((const char *const *) out->names->pdata, -1));
+  g_ptr_array_set_size (out->names, out->names->len - 1);
+  g_variant_dict_insert_value (&d, "meta_types", g_variant_builder_end (&types));
+  g_ptr_array_add (out->ops, g_variant_ref_sink (g_variant_dict_end (&d)));
   return g_steal_pointer (&out);
 }

@@ -164,9 +164,10 @@ dmpi_frame_realize (DmpiFrame *f, const char *progress, GError **error)
   if (s->kind != SOURCE_GROUPBY)
     return TRUE;
   DmpiClient *client = s->client;
-  g_autoptr(GPtrArray) level = submit_all (s->parent, "agg", partial_sink, s, error);
-  if (level == NULL)
+  g_autoptr(GPtrArray) partials = submit_all (s->parent, "agg", partial_sink, s, error);
+  if (partials == NULL)
     return FALSE;
+  g_autoptr(GPtrArray) level = g_ptr_array_ref (partials);
   guint64 token = dmpi_frame_new_token ();
   guint n_tasks = 0;
   /* A tree: SPLIT_EVERY states per combine, the last task finalizes. */
@@ -192,8 +193,21 @@ dmpi_frame_realize (DmpiFrame *f, const char *progress, GError **error)
       level = g_steal_pointer (&next);
     }
   while (level->len > 1 || g_str_has_prefix (dmpi_future_get_key (level->pdata[0]), "agg-combine"));
-  if (!dmpi_client_flush (client, error) || !wait_all (f, level, progress != NULL ? progress : "agg", error))
+  /* Progress over the partitions; the partials' failures reach the result. */
+  if (!dmpi_client_flush (client, error) ||
+      !dmpi_client_progress (client, (DmpiFuture *const *) partials->pdata, partials->len,
+                             progress != NULL ? progress : "agg", error))
     return FALSE;
+  g_clear_pointer (&partials, g_ptr_array_unref);
+  if (!dmpi_client_wait (client, (DmpiFuture *const *) level->pdata, level->len, -1, error))
+    return FALSE;
+  const GError *failed = dmpi_future_get_error (level->pdata[0]);
+  if (dmpi_future_get_status (level->pdata[0]) != DMPI_FUTURE_FINISHED)
+    {
+      g_set_error (error, DMPI_ERROR, DMPI_ERROR_TASK_FAILED, "agg: %s",
+                   failed != NULL ? failed->message : "cancelled");
+      return FALSE;
+    }
   /* From now on the frame's one partition is that result. */
   s->kind = SOURCE_FUTURES;
   s->futures = g_steal_pointer (&level);
@@ -314,11 +328,11 @@ DmpiTable *
 dmpi_frame_reduce (DmpiFrame *f, const char *op, GError **error)
 {
   g_return_val_if_fail (f != NULL && op != NULL, NULL);
-  static const char *const ops[] = { "count", "sum", "mean", "min", "max", "std", NULL };
+  static const char *const ops[] = { "count", "sum", "mean", "min", "max", "std", "var", NULL };
   if (!g_strv_contains (ops, op))
     {
       g_set_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_INVALID, "reduce: unknown reduction '%s' "
-                   "(count, sum, mean, min, max or std)", op);
+                   "(count, sum, mean, min, max, std or var)", op);
       return NULL;
     }
   /* Every column the reduction applies to, as pandas (numeric_only for
@@ -550,7 +564,7 @@ write_parts (DmpiFrame *f, const char *verb, const char *folder, const char *ext
   const DmpiWriteOptions *o = options != NULL ? options : &defaults;
   FileSink fs = { folder, ext, o->compression != NULL ? o->compression : "snappy", o->row_group_rows,
                   o->timestamp_nanos };
-  if (strcmp (fs.codec, "snappy") != 0 && strcmp (fs.codec, "none") != 0)
+  if (strcmp (ext, ".parquet") == 0 && strcmp (fs.codec, "snappy") != 0 && strcmp (fs.codec, "none") != 0)
     {
       g_set_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_INVALID, "%s: compression '%s': not a codec (snappy or none)",
                    verb, fs.codec);

@@ -6,7 +6,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct {
   char *dir;
@@ -300,8 +302,19 @@ expect_parse_error (const char *path, guint64 offset, guint64 length,
   g_assert_null (t);
   g_assert_nonnull (error);
   g_test_message ("error: %s", error->message);
-  g_autofree char *prefix = g_strdup_printf ("%s:%s: ", path, where);
+  /* "FILE:LINE:COLUMN: ", where is "LINE" or "LINE:COLUMN" */
+  g_autofree char *prefix = g_strdup_printf ("%s:%s:", path, where);
   g_assert_true (g_str_has_prefix (error->message, prefix));
+  const char *rest = error->message + strlen (prefix);
+  if (strchr (where, ':') == NULL)
+    {
+      g_assert_true (g_ascii_isdigit (*rest));
+      while (g_ascii_isdigit (*rest))
+        rest++;
+      g_assert_cmpint (*rest, ==, ':');
+      rest++;
+    }
+  g_assert_cmpint (*rest, ==, ' ');
   g_assert_nonnull (strstr (error->message, what));
 }
 
@@ -654,6 +667,666 @@ test_block_buffer (Fixture *f, gconstpointer data)
     }
 }
 
+static DmpiTable *
+read_fmt (const char *path, const DmpiCsvFormat *format, const DmpiCsvColumn *cols, guint n,
+          GError **error)
+{
+  return dmpi_csv_read_format (path, 0, G_MAXUINT64, format, cols, n, NULL, 0, 0, NULL, error);
+}
+
+static void
+assert_string (DmpiTable *t, guint col, gsize row, const char *want)
+{
+  DmpiColumn *c = dmpi_table_column (t, col);
+  if (want == NULL)
+    {
+      g_assert_false (dmpi_column_is_valid (c, row));
+      return;
+    }
+  g_assert_true (dmpi_column_is_valid (c, row));
+  gsize len;
+  const char *s = dmpi_column_get_string (c, row, &len);
+  g_assert_cmpmem (s, len, want, strlen (want));
+}
+
+/* The same table written with other delimiters and quotes. */
+static void
+test_format_delimiters (Fixture *f, gconstpointer data)
+{
+  static const struct { char delim, quote; const char *text; } files[] = {
+    { '\t', '"', "id\tname\tx\r\n1\t\"a\tb\"\t1.5\r\n2\tc\"d\t-2\r\n" },
+    { ';', '\'', "id;name;x\n1;'a;b';1.5\n2;'c\"d';-2\n" },
+    { '|', 0, "id|name|x\n1|a;b|1.5\n2|c\"d|-2\n" },
+    /* a delimiter that can be part of a number or a timestamp */
+    { ' ', '"', "id name x\n1 \"a b\" 1.5\n2 c\"d -2\n" },
+    { '.', '"', "id.name.x\n1.\"a.b\".1e0\n2.c\"d.-2\n" },
+  };
+  static const DmpiCsvColumn cols[] = {
+    { "id", NULL, NULL, DMPI_COL_INT64 },
+    { "name", NULL, NULL, DMPI_COL_STRING },
+    { "x", NULL, NULL, DMPI_COL_FLOAT64 },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = write_file (f, "d.csv", files[i].text, -1);
+      DmpiCsvFormat fmt;
+      dmpi_csv_format_init (&fmt);
+      fmt.delimiter = files[i].delim;
+      fmt.quote = files[i].quote;
+      g_autoptr(GError) error = NULL;
+      g_auto(GStrv) names = dmpi_csv_read_header_format (path, &fmt, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (g_strv_length (names), ==, 3);
+      g_assert_cmpstr (names[2], ==, "x");
+      g_autoptr(DmpiTable) t = read_fmt (path, &fmt, cols, 3, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (t->n_rows, ==, 2);
+      g_assert_cmpint (DMPI_COLUMN_INT64 (dmpi_table_column (t, 0))[1], ==, 2);
+      const char want[] = { 'a', files[i].delim == '|' ? ';' : files[i].delim, 'b', 0 };
+      assert_string (t, 1, 0, want);
+      assert_string (t, 1, 1, "c\"d");
+      g_assert_cmpfloat (DMPI_COLUMN_FLOAT64 (dmpi_table_column (t, 2))[0], ==, i == 4 ? 1.0 : 1.5);
+      g_assert_cmpfloat (DMPI_COLUMN_FLOAT64 (dmpi_table_column (t, 2))[1], ==, -2.0);
+    }
+
+  /* A quote that is the delimiter, or a line end, is refused. */
+  g_autofree char *path = write_file (f, "d.csv", "a\n1\n", -1);
+  DmpiCsvFormat bad;
+  dmpi_csv_format_init (&bad);
+  bad.delimiter = '"';
+  g_autoptr(GError) error = NULL;
+  g_assert_null (read_fmt (path, &bad, cols, 0, &error));
+  g_assert_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_FAILED);
+  g_clear_error (&error);
+  bad.delimiter = '\n';
+  g_assert_null (dmpi_csv_read_header_format (path, &bad, &error));
+  g_assert_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_FAILED);
+}
+
+/* header = FALSE: columns "0", "1", ...; block 0 starts at byte 0; every
+ * row lands in exactly one block for any block size, plain or compressed. */
+static void
+test_no_header (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GString) s = g_string_new ("\xEF\xBB\xBF");
+  const guint n_rows = 300;
+  for (guint i = 0; i < n_rows; i++)
+    g_string_append_printf (s, "%u,%.*s,%u\n", i, (int) (i % 13), "abcdefghijklm", i * 3);
+  g_autofree char *path = write_file (f, "nohead.csv", s->str, (gssize) s->len);
+  DmpiCsvFormat fmt;
+  dmpi_csv_format_init (&fmt);
+  fmt.header = FALSE;
+  static const DmpiCsvColumn cols[] = {
+    { "0", NULL, "n", DMPI_COL_INT32 },
+    { "2", NULL, NULL, DMPI_COL_INT64 },
+  };
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) names = dmpi_csv_read_header_format (path, &fmt, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (names), ==, 3);
+  g_assert_cmpstr (names[0], ==, "0");
+  g_assert_cmpstr (names[2], ==, "2");
+
+  for (guint64 bs = 1; bs < s->len + 10; bs += bs < 40 ? 1 : 97)
+    {
+      g_autoptr(GArray) blocks = dmpi_csv_list_blocks (path, bs, &error);
+      g_assert_no_error (error);
+      gint64 prev = -1;
+      for (guint b = 0; b < blocks->len; b++)
+        {
+          const DmpiCsvBlock *blk = &g_array_index (blocks, DmpiCsvBlock, b);
+          gsize rows_in = 0;
+          g_autoptr(DmpiTable) t = dmpi_csv_read_format (path, blk->offset, blk->length, &fmt,
+                                                         cols, 2, NULL, 0, 0, &rows_in, &error);
+          g_assert_no_error (error);
+          g_assert_cmpuint (rows_in, ==, t->n_rows);
+          g_assert_cmpstr (dmpi_table_column (t, 0)->name, ==, "n");
+          for (gsize r = 0; r < t->n_rows; r++)
+            {
+              gint32 v = DMPI_COLUMN_INT32 (dmpi_table_column (t, 0))[r];
+              g_assert_cmpint (v, ==, prev + 1);
+              g_assert_cmpint (DMPI_COLUMN_INT64 (dmpi_table_column (t, 1))[r], ==, v * 3);
+              prev = v;
+            }
+        }
+      g_assert_cmpint (prev, ==, n_rows - 1);
+    }
+
+  g_autofree char *gz = g_build_filename (f->dir, "nohead.csv.gz", NULL);
+  g_assert_true (write_compressed (gz, s->str, s->len, "gzip"));
+  g_autoptr(DmpiTable) t = read_fmt (gz, &fmt, cols, 2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (t->n_rows, ==, n_rows);
+  g_assert_cmpint (DMPI_COLUMN_INT32 (dmpi_table_column (t, 0))[0], ==, 0);
+  g_auto(GStrv) gz_names = dmpi_csv_read_header_format (gz, &fmt, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (gz_names), ==, 3);
+
+  /* With a header the first line is the header: no column "0". */
+  g_assert_null (dmpi_csv_read (path, 0, G_MAXUINT64, cols, 2, &error));
+  g_assert_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_MISSING_COLUMN);
+}
+
+static const DmpiCsvColumn na_cols[] = {
+  { "s", NULL, NULL, DMPI_COL_STRING },
+  { "i", NULL, NULL, DMPI_COL_INT32 },
+  { "x", NULL, NULL, DMPI_COL_FLOAT32 },
+  { "t", NULL, NULL, DMPI_COL_TIMESTAMP },
+};
+
+/* Missing values: "", pandas' default NA strings, na_values. */
+static void
+test_na_values (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = write_file (f, "na.csv",
+    "s,i,x,t\n"
+    "NA,NA,nan,NaT\n"          /* 0 */
+    "\"\",N/A,NaN,\n"          /* 1: a quoted empty string is missing too */
+    "n/a,-999,-nan,NULL\n"      /* 2 */
+    "NAN,7,1.#IND,#N/A\n"       /* 3: "NAN" is not one of them */
+    "\"NA\",\"null\",inf,<NA>\n"  /* 4: quoted the same */
+    "missing,1,-999,None\n", -1);   /* 5 */
+  DmpiCsvFormat fmt;
+  dmpi_csv_format_init (&fmt);
+  g_autoptr(GError) error = NULL;
+  /* "NaT" is not a default NA string: a bad timestamp. */
+  g_assert_null (read_fmt (path, &fmt, na_cols, 4, &error));
+  g_assert_nonnull (strstr (error->message, "na.csv:2:11: column 't': cannot parse \"NaT\""));
+  g_clear_error (&error);
+
+  static const char *const extra[] = { "NaT", "-999", "missing", NULL };
+  fmt.na_values = extra;
+  g_autoptr(DmpiTable) t = read_fmt (path, &fmt, na_cols, 4, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (t->n_rows, ==, 6);
+  DmpiColumn *i = dmpi_table_column (t, 1), *x = dmpi_table_column (t, 2);
+  DmpiColumn *ts = dmpi_table_column (t, 3);
+  const char *want_s[] = { NULL, NULL, NULL, "NAN", NULL, NULL };
+  const gboolean i_valid[] = { 0, 0, 0, 1, 0, 1 }, x_valid[] = { 0, 0, 0, 0, 1, 0 };
+  for (gsize r = 0; r < 6; r++)
+    {
+      assert_string (t, 0, r, want_s[r]);
+      g_assert_cmpint (dmpi_column_is_valid (i, r), ==, i_valid[r]);
+      g_assert_cmpint (dmpi_column_is_valid (x, r), ==, x_valid[r]);
+      g_assert_false (dmpi_column_is_valid (ts, r));
+    }
+  g_assert_cmpint (DMPI_COLUMN_INT32 (i)[3], ==, 7);
+  g_assert_true (isinf (DMPI_COLUMN_FLOAT32 (x)[4]));
+
+  /* keep_default_na = FALSE: only "" and na_values. "nan" is then a NaN. */
+  static const char *const only[] = { "-999", NULL };
+  fmt.keep_default_na = FALSE;
+  fmt.na_values = only;
+  g_autoptr(DmpiTable) u = read_fmt (path, &fmt, na_cols, 1, &error);
+  g_assert_no_error (error);
+  assert_string (u, 0, 0, "NA");
+  assert_string (u, 0, 1, NULL);
+  assert_string (u, 0, 2, "n/a");
+  assert_string (u, 0, 5, "missing");
+  /* "1.#IND" is no longer missing: not a float */
+  g_assert_null (read_fmt (path, &fmt, na_cols + 2, 1, &error));
+  g_assert_nonnull (strstr (error->message, "na.csv:5:7: column 'x': cannot parse \"1.#IND\" as float32"));
+  g_clear_error (&error);
+  g_autofree char *nan = write_file (f, "nan.csv", "x\nnan\n-999\n", -1);
+  g_autoptr(DmpiTable) v = read_fmt (nan, &fmt, na_cols + 2, 1, &error);
+  g_assert_no_error (error);
+  g_assert_true (dmpi_column_is_valid (dmpi_table_column (v, 0), 0));
+  g_assert_true (isnan (DMPI_COLUMN_FLOAT32 (dmpi_table_column (v, 0))[0]));
+  g_assert_false (dmpi_column_is_valid (dmpi_table_column (v, 0), 1));
+  /* ... and "NA" in an int column is an error */
+  g_assert_null (read_fmt (path, &fmt, na_cols + 1, 1, &error));
+  g_assert_nonnull (strstr (error->message, "na.csv:2:4: column 'i': cannot parse \"NA\" as int32"));
+}
+
+static void
+test_bool_duration (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = write_file (f, "bd.csv",
+    "b,d\n"
+    "True,0 days 00:00:02.5\n"
+    "FALSE,-1 days +23:59:59\n"
+    "true,5\n"
+    ",00:01:00\n"
+    "false,\n"
+    "TRUE,1 days 02:03:04.000000001\n"
+    "False,-00:00:01\n"
+    "NA,2 hours 3 min\n", -1);
+  static const DmpiCsvColumn cols[] = {
+    { "b", NULL, NULL, DMPI_COL_BOOL },
+    { "d", NULL, NULL, DMPI_COL_DURATION },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DmpiTable) t = dmpi_csv_read (path, 0, G_MAXUINT64, cols, 2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (t->n_rows, ==, 8);
+  DmpiColumn *b = dmpi_table_column (t, 0), *d = dmpi_table_column (t, 1);
+  const int want_b[] = { 1, 0, 1, -1, 0, 1, 0, -1 };
+  const gint64 s = G_GINT64_CONSTANT (1000000000);
+  const gint64 want_d[] = { 2 * s + s / 2, -s, 5, 60 * s, -1, 93784 * s + 1, -s, 7380 * s };
+  for (gsize r = 0; r < 8; r++)
+    {
+      g_assert_cmpint (dmpi_column_is_valid (b, r), ==, want_b[r] >= 0);
+      if (want_b[r] >= 0)
+        g_assert_cmpint (DMPI_COLUMN_BOOL (b)[r], ==, want_b[r]);
+      g_assert_cmpint (dmpi_column_is_valid (d, r), ==, want_d[r] != -1);
+      if (want_d[r] != -1)
+        g_assert_cmpint (DMPI_COLUMN_INT64 (d)[r], ==, want_d[r]);
+    }
+
+  g_autofree char *bad = write_file (f, "badbool.csv", "b,d\nTrue,1\nyes,2\n", -1);
+  expect_parse_error (bad, 0, G_MAXUINT64, cols, 2, "3:1", "column 'b': cannot parse \"yes\" as bool");
+  g_autofree char *bad2 = write_file (f, "baddur.csv", "b,d\nTrue,1\nTrue,1 fortnight\n", -1);
+  expect_parse_error (bad2, 0, G_MAXUINT64, cols, 2, "3:6", "cannot parse \"1 fortnight\" as duration");
+}
+
+static void
+test_timestamp_formats (Fixture *f, gconstpointer data)
+{
+  static const struct { const char *format, *text; int y, mo, d, h, mi, s; gint64 ns; } cases[] = {
+    { "%d/%m/%Y %H:%M:%S", "15/01/2015 19:05:39", 2015, 1, 15, 19, 5, 39, 0 },
+    { "%d/%m/%Y %H:%M:%S", "5/1/2015  9:05:39", 2015, 1, 5, 9, 5, 39, 0 },
+    { "%Y-%m-%dT%H:%M:%S%z", "2015-01-15T19:05:39+0100", 2015, 1, 15, 18, 5, 39, 0 },
+    { "%Y-%m-%dT%H:%M:%S%z", "2015-01-15T19:05:39-05:30", 2015, 1, 16, 0, 35, 39, 0 },
+    { "%Y-%m-%dT%H:%M:%S%z", "2015-01-15T19:05:39Z", 2015, 1, 15, 19, 5, 39, 0 },
+    { "%y%m%d", "991231", 1999, 12, 31, 0, 0, 0, 0 },
+    { "%y%m%d", "150102", 2015, 1, 2, 0, 0, 0, 0 },
+    { "%b %d %Y %I:%M %p", "Jan 02 2015 12:30 AM", 2015, 1, 2, 0, 30, 0, 0 },
+    { "%b %d %Y %I:%M %p", "sep 02 2015 1:30 pm", 2015, 9, 2, 13, 30, 0, 0 },
+    { "%B %d, %Y", "February 28, 2016", 2016, 2, 28, 0, 0, 0, 0 },
+    { "%j/%Y", "060/2016", 2016, 2, 29, 0, 0, 0, 0 },
+    { "%H:%M:%S.%f", "01:02:03.5", 1900, 1, 1, 1, 2, 3, 500000000 },
+    { "%Y%m%d %H%M%S.%f", "20150115 190539.123456789", 2015, 1, 15, 19, 5, 39, 123456789 },
+    { "%%%Y", "%2015", 2015, 1, 1, 0, 0, 0, 0 },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const char *q = strchr (cases[i].text, ',') ? "\"" : "";
+      g_autofree char *content = g_strdup_printf ("a,when\n1,\"%s\"\n2,\n3,%s%s%s\n",
+                                                  cases[i].text, q, cases[i].text, q);
+      g_autofree char *path = write_file (f, "fmt.csv", content, -1);
+      const DmpiCsvColumn cols[] = {
+        { "when", NULL, NULL, DMPI_COL_TIMESTAMP, cases[i].format },
+      };
+      g_autoptr(GError) error = NULL;
+      g_autoptr(DmpiTable) t = dmpi_csv_read (path, 0, G_MAXUINT64, cols, 1, &error);
+      if (error != NULL)
+        g_error ("format '%s' on \"%s\": %s", cases[i].format, cases[i].text, error->message);
+      gint64 want = ts (cases[i].y, cases[i].mo, cases[i].d, cases[i].h, cases[i].mi, cases[i].s) +
+                    cases[i].ns;
+      DmpiColumn *c = dmpi_table_column (t, 0);
+      g_assert_cmpuint (t->n_rows, ==, 3);
+      g_assert_cmpint (DMPI_COLUMN_INT64 (c)[0], ==, want);
+      g_assert_false (dmpi_column_is_valid (c, 1));
+      g_assert_cmpint (DMPI_COLUMN_INT64 (c)[2], ==, want);
+    }
+
+  g_autofree char *path = write_file (f, "badfmt.csv", "a,when\n1,15/01/2015\n2,2015-01-15\n", -1);
+  const DmpiCsvColumn cols[] = { { "when", NULL, NULL, DMPI_COL_TIMESTAMP, "%d/%m/%Y" } };
+  expect_parse_error (path, 0, G_MAXUINT64, cols, 1, "3:3",
+                      "column 'when': cannot parse \"2015-01-15\" as timestamp with format '%d/%m/%Y'");
+  g_autofree char *p2 = write_file (f, "badday.csv", "a,when\n1,31/04/2015\n", -1);
+  expect_parse_error (p2, 0, G_MAXUINT64, cols, 1, "2:3", "\"31/04/2015\"");
+
+  /* an unsupported directive, or a format on a column that is not a timestamp */
+  const DmpiCsvColumn unsupported[] = { { "when", NULL, NULL, DMPI_COL_TIMESTAMP, "%Y %Q" } };
+  g_autoptr(GError) error = NULL;
+  g_assert_null (dmpi_csv_read (path, 0, G_MAXUINT64, unsupported, 1, &error));
+  g_assert_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "'when'"));
+  g_assert_nonnull (strstr (error->message, "%Q"));
+  g_clear_error (&error);
+  const DmpiCsvColumn not_ts[] = { { "a", NULL, NULL, DMPI_COL_INT32, "%Y" } };
+  g_assert_null (dmpi_csv_read (path, 0, G_MAXUINT64, not_ts, 1, &error));
+  g_assert_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_FAILED);
+}
+
+/* max_rows: a plain file and a gzip file read only what head() needs; a
+ * gzip file whose corrupt tail is never reached reads fine. */
+static void
+test_max_rows (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GString) s = numbered_rows (200000, "\n", TRUE);
+  g_autofree char *path = write_file (f, "many.csv", s->str, (gssize) s->len);
+  g_autofree char *gz = g_build_filename (f->dir, "many.csv.gz", NULL);
+  g_assert_true (write_compressed (gz, s->str, s->len, "gzip"));
+  g_autofree char *bytes = NULL;
+  gsize len;
+  g_assert_true (g_file_get_contents (gz, &bytes, &len, NULL));
+  g_autofree char *cut = write_file (f, "cut.csv.gz", bytes, (gssize) (len * 3 / 4));
+
+  static const DmpiCsvColumn cols[] = {
+    { "n", NULL, NULL, DMPI_COL_INT64 },
+    { "payload", NULL, NULL, DMPI_COL_STRING },
+  };
+  /* keep the odd n only */
+  static const DmpiCsvRange odd[] = { { 0, 100, 110, TRUE, FALSE } };
+  const char *paths[] = { path, gz, cut };
+  for (gsize i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      gsize rows_in = 0;
+      g_autoptr(DmpiTable) t = dmpi_csv_read_format (paths[i], 0, G_MAXUINT64, NULL, cols, 2, NULL,
+                                                     0, 5, &rows_in, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (t->n_rows, ==, 5);
+      g_assert_cmpuint (rows_in, ==, 5);
+      g_assert_cmpint (DMPI_COLUMN_INT64 (dmpi_table_column (t, 0))[4], ==, 4);
+      assert_string (t, 1, 3, "abcdefghijklmnopqrstu");
+
+      /* with a filter: 3 rows kept of the 103 read */
+      g_autoptr(DmpiTable) u = dmpi_csv_read_format (paths[i], 0, G_MAXUINT64, NULL, cols, 2, odd,
+                                                     1, 3, &rows_in, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (u->n_rows, ==, 3);
+      g_assert_cmpuint (rows_in, ==, 103);
+      g_assert_cmpint (DMPI_COLUMN_INT64 (dmpi_table_column (u, 0))[0], ==, 100);
+    }
+  /* the whole of the cut file does fail */
+  g_autoptr(GError) error = NULL;
+  g_assert_null (dmpi_csv_read (cut, 0, G_MAXUINT64, cols, 2, &error));
+  g_assert_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_CORRUPT);
+}
+
+/* No column requested: the rows are counted (len()). */
+static void
+test_zero_columns (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GString) s = numbered_rows (1000, "\r\n", FALSE);
+  g_string_append (s, "\n1,\"quoted\nnewline\",2\n");
+  g_autofree char *path = write_file (f, "count.csv", s->str, (gssize) s->len);
+  g_autofree char *gz = g_build_filename (f->dir, "count.csv.gz", NULL);
+  g_assert_true (write_compressed (gz, s->str, s->len, "gzip"));
+  for (int i = 0; i < 2; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      gsize rows_in = 0;
+      g_autoptr(DmpiTable) t = dmpi_csv_read_format (i ? gz : path, 0, G_MAXUINT64, NULL, NULL, 0,
+                                                     NULL, 0, 0, &rows_in, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (dmpi_table_n_columns (t), ==, 0);
+      g_assert_cmpuint (t->n_rows, ==, 1001);
+      g_assert_cmpuint (rows_in, ==, 1001);
+      g_autoptr(GBytes) bytes = dmpi_table_serialize (t);
+      g_autoptr(DmpiTable) back = dmpi_table_deserialize (bytes, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (back->n_rows, ==, 1001);
+    }
+  /* a malformed line is still an error */
+  g_autofree char *bad = write_file (f, "bad.csv", "a,b\n1,2\n3\n", -1);
+  g_autoptr(GError) error = NULL;
+  g_assert_null (dmpi_csv_read_format (bad, 0, G_MAXUINT64, NULL, NULL, 0, NULL, 0, 0, NULL, &error));
+  g_assert_nonnull (strstr (error->message, "bad.csv:3:2: expected 2 fields, found 1: no value for column 'b' in \"3\""));
+}
+
+/* Inclusive bounds, one-sided ranges, float32 values compared as stored. */
+static void
+test_inclusive_ranges (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = write_file (f, "r.csv",
+    "i,x,n\n"
+    "0,0.1,-5\n"
+    "1,0.5,0\n"
+    "2,1,5\n"
+    "3,-inf,10\n"
+    "4,inf,11\n"
+    "5,,3\n"
+    "6,nan,3\n", -1);
+  static const DmpiCsvColumn cols[] = {
+    { "i", NULL, NULL, DMPI_COL_INT32 },
+    { "x", NULL, NULL, DMPI_COL_FLOAT32 },
+    { "n", NULL, NULL, DMPI_COL_INT64 },
+  };
+  static const struct { DmpiCsvRange r; const char *want; } cases[] = {
+    { { 2, 0, 10, FALSE, FALSE }, "2,5,6," },
+    { { 2, 0, 10, TRUE, FALSE }, "1,2,5,6," },
+    { { 2, 0, 10, FALSE, TRUE }, "2,3,5,6," },
+    { { 2, 0, 10, TRUE, TRUE }, "1,2,3,5,6," },
+    { { 2, -INFINITY, 5, FALSE, TRUE }, "0,1,2,5,6," },
+    { { 1, 0.5, 1, TRUE, TRUE }, "1,2," },
+    { { 1, -INFINITY, INFINITY, TRUE, TRUE }, "0,1,2,3,4," },
+    { { 1, -INFINITY, INFINITY, FALSE, FALSE }, "0,1,2," },
+    /* float32 "0.1" is 0.100000001490116: above the double 0.1 */
+    { { 1, 0.1, 0.2, FALSE, FALSE }, "0," },
+    { { 1, (double) 0.1f, 0.2, FALSE, FALSE }, "" },
+    { { 1, (double) 0.1f, 0.2, TRUE, FALSE }, "0," },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      gsize rows_in = 0;
+      g_autoptr(DmpiTable) t = dmpi_csv_read_format (path, 0, G_MAXUINT64, NULL, cols, 3,
+                                                     &cases[i].r, 1, 0, &rows_in, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (rows_in, ==, 7);
+      g_autoptr(GString) got = g_string_new (NULL);
+      for (gsize r = 0; r < t->n_rows; r++)
+        g_string_append_printf (got, "%d,", DMPI_COLUMN_INT32 (dmpi_table_column (t, 0))[r]);
+      if (strcmp (got->str, cases[i].want) != 0)
+        g_error ("range %zu: got %s, want %s", i, got->str, cases[i].want);
+    }
+}
+
+/* Types inferred from a sample as pandas does, and the error when a block
+ * further on does not fit them. */
+static void
+test_infer (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = write_file (f, "infer.csv",
+    "int,intna,float,mixed,bool,allna,str,when,neg,boolna,exp\n"
+    "1,1,1.5,1,True,,a,2015-01-01 00:00:00,-3,True,1e5\n"
+    "2,,2,2.5,false,NA,b,2015-01-02,+4,,2\n"
+    "3,NA,-inf,3,FALSE,,1,2015-01-03,0,False,3\n", -1);
+  static const DmpiColType want[] = {
+    DMPI_COL_INT64, DMPI_COL_INT64, DMPI_COL_FLOAT64, DMPI_COL_FLOAT64, DMPI_COL_BOOL,
+    DMPI_COL_FLOAT64, DMPI_COL_STRING, DMPI_COL_STRING, DMPI_COL_INT64, DMPI_COL_BOOL,
+    DMPI_COL_FLOAT64,
+  };
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) names = NULL;
+  g_autofree DmpiColType *types = NULL;
+  g_assert_true (dmpi_csv_infer_types (path, NULL, 0, &names, &types, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (names), ==, G_N_ELEMENTS (want));
+  for (gsize i = 0; i < G_N_ELEMENTS (want); i++)
+    if (types[i] != want[i])
+      g_error ("column %s: inferred %s, want %s", names[i], dmpi_col_type_name (types[i]),
+               dmpi_col_type_name (want[i]));
+
+  /* No header, a tab: the same rules. */
+  g_autofree char *p2 = write_file (f, "infer.tsv", "1\tx\t\n2\t\t0.5\n", -1);
+  DmpiCsvFormat fmt;
+  dmpi_csv_format_init (&fmt);
+  fmt.header = FALSE;
+  fmt.delimiter = '\t';
+  g_auto(GStrv) n2 = NULL;
+  g_autofree DmpiColType *t2 = NULL;
+  g_assert_true (dmpi_csv_infer_types (p2, &fmt, 0, &n2, &t2, &error));
+  g_assert_cmpstr (n2[1], ==, "1");
+  g_assert_cmpint (t2[0], ==, DMPI_COL_INT64);
+  g_assert_cmpint (t2[1], ==, DMPI_COL_STRING);
+  g_assert_cmpint (t2[2], ==, DMPI_COL_FLOAT64);
+
+  /* An int column that turns float after the sample. */
+  g_autoptr(GString) s = g_string_new ("id,v,w\n");
+  for (int i = 0; i < 20000; i++)
+    g_string_append_printf (s, "%d,%d,x\n", i, i % 100);
+  g_string_append (s, "20000,2.5,x\n");
+  g_autofree char *late = write_file (f, "late.csv", s->str, (gssize) s->len);
+  g_autofree char *gz = g_build_filename (f->dir, "late.csv.gz", NULL);
+  g_assert_true (write_compressed (gz, s->str, s->len, "gzip"));
+  for (int k = 0; k < 2; k++)
+    {
+      const char *p = k ? gz : late;
+      g_auto(GStrv) n3 = NULL;
+      g_autofree DmpiColType *t3 = NULL;
+      g_assert_true (dmpi_csv_infer_types (p, NULL, 1000, &n3, &t3, &error));
+      g_assert_cmpint (t3[1], ==, DMPI_COL_INT64);
+      DmpiCsvColumn cols[3];
+      for (int c = 0; c < 3; c++)
+        cols[c] = (DmpiCsvColumn) { n3[c], NULL, NULL, t3[c], NULL };
+      /* the last block of the plain file, or the whole compressed one */
+      guint64 offset = k ? 0 : s->len - 100;
+      g_assert_null (dmpi_csv_read_format (p, offset, G_MAXUINT64, NULL, cols, 3, NULL, 0, 0, NULL,
+                                           &error));
+      g_test_message ("error: %s", error->message);
+      g_autofree char *where = g_strdup_printf ("%s:20002:7: column 'v': cannot parse \"2.5\" as int64", p);
+      g_assert_true (g_str_has_prefix (error->message, where));
+      g_assert_nonnull (strstr (error->message, "give the column's type explicitly (float64)"));
+      g_clear_error (&error);
+    }
+}
+
+/* Errors name the line of the file for a block anywhere in it, the byte
+ * in the line, the column and the text. */
+static void
+test_error_positions (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GString) s = g_string_new ("a,b,c\n");
+  for (int i = 0; i < 5000; i++)
+    g_string_append_printf (s, i % 100 == 7 ? "%d,\"two\nlines\",%d\n" : "%d,x,%d\n", i, i);
+  g_string_append (s, "1,\"q\nq\",12345678901234567890123456789012345678901234567890\n");
+  g_autofree char *path = write_file (f, "pos.csv", s->str, (gssize) s->len);
+  static const DmpiCsvColumn cols[] = {
+    { "b", NULL, NULL, DMPI_COL_STRING },
+    { "c", NULL, NULL, DMPI_COL_INT32 },
+  };
+  /* 5000 rows, 50 of them on two lines: the bad row is line 5052, its
+   * value on the row's second line, line 5053, at byte 4. */
+  const char *what = "column 'c': cannot parse \"1234567890123456789012345678901234567890...\" as int32";
+  g_autoptr(GArray) blocks = dmpi_csv_list_blocks (path, 4096, NULL);
+  const DmpiCsvBlock *last = &g_array_index (blocks, DmpiCsvBlock, blocks->len - 1);
+  expect_parse_error (path, last->offset, last->length, cols, 2, "5053:4", what);
+  expect_parse_error (path, 0, G_MAXUINT64, cols, 2, "5053:4", what);
+  g_autofree char *gz = g_build_filename (f->dir, "pos.csv.gz", NULL);
+  g_assert_true (write_compressed (gz, s->str, s->len, "gzip"));
+  expect_parse_error (gz, 0, G_MAXUINT64, cols, 2, "5053:4", what);
+  /* without a header, one line less */
+  DmpiCsvFormat fmt;
+  dmpi_csv_format_init (&fmt);
+  fmt.header = FALSE;
+  static const DmpiCsvColumn nocols[] = { { "2", NULL, NULL, DMPI_COL_STRING } };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DmpiTable) t = dmpi_csv_read_format (path, last->offset, last->length, &fmt, nocols, 1,
+                                                 NULL, 0, 0, NULL, &error);
+  g_assert_no_error (error);
+  static const DmpiCsvColumn nocols2[] = { { "2", NULL, NULL, DMPI_COL_INT32 } };
+  g_assert_null (dmpi_csv_read_format (path, last->offset, last->length, &fmt, nocols2, 1, NULL, 0,
+                                       0, NULL, &error));
+  g_assert_nonnull (strstr (error->message, "pos.csv:5053:4: column '2'"));
+  g_clear_error (&error);
+
+  /* the cost of the line number: counting the newlines before a block */
+  g_autoptr(GString) big = g_string_sized_new (64 << 20);
+  g_string_append (big, "a,b\n");
+  while (big->len < (64 << 20))
+    g_string_append (big, "1,2\n12345,1234567890\n");
+  g_string_append (big, "x,1\n");
+  g_autofree char *bigpath = write_file (f, "big.csv", big->str, (gssize) big->len);
+  static const DmpiCsvColumn a[] = { { "a", NULL, NULL, DMPI_COL_INT32 } };
+  gint64 t0 = g_get_monotonic_time ();
+  g_assert_null (dmpi_csv_read (bigpath, big->len - 10, 10, a, 1, &error));
+  gint64 t1 = g_get_monotonic_time ();
+  g_test_message ("line number of an error at the end of a 64 MB file: %.1f ms (%s)",
+                  (t1 - t0) / 1e3, error->message);
+  guint lines = 0;
+  for (gsize i = 0; i < big->len; i++)
+    lines += big->str[i] == '\n';
+  g_autofree char *where = g_strdup_printf ("big.csv:%u:1: column 'a'", lines);
+  g_assert_nonnull (strstr (error->message, where));
+}
+
+/* The reference job's read (14 typed columns, the range filter pushed down)
+ * over a 100 MB file: run with -m perf, on DMPI_CSV_SPEED_FILE if set (e.g.
+ * written by contrib/nyctaxi/gen-nyctaxi --mb 100), else on a generated
+ * file of the same shape. Prints the best of 5 in CPU time. */
+static void
+test_speed (Fixture *f, gconstpointer data)
+{
+  static const DmpiCsvColumn input_columns[] = {
+    { "VendorID", NULL, NULL, DMPI_COL_INT32 },
+    { "tpep_pickup_datetime", NULL, "pickup_datetime", DMPI_COL_TIMESTAMP },
+    { "tpep_dropoff_datetime", NULL, "dropoff_datetime", DMPI_COL_TIMESTAMP },
+    { "passenger_count", NULL, NULL, DMPI_COL_INT32 },
+    { "trip_distance", NULL, NULL, DMPI_COL_FLOAT32 },
+    { "pickup_longitude", NULL, NULL, DMPI_COL_FLOAT32 },
+    { "pickup_latitude", NULL, NULL, DMPI_COL_FLOAT32 },
+    { "RateCodeID", "RatecodeID", "rate_code", DMPI_COL_INT32 },
+    { "dropoff_longitude", NULL, NULL, DMPI_COL_FLOAT32 },
+    { "dropoff_latitude", NULL, NULL, DMPI_COL_FLOAT32 },
+    { "payment_type", NULL, NULL, DMPI_COL_INT32 },
+    { "fare_amount", NULL, NULL, DMPI_COL_FLOAT32 },
+    { "tip_amount", NULL, NULL, DMPI_COL_FLOAT32 },
+    { "total_amount", NULL, NULL, DMPI_COL_FLOAT32 },
+  };
+  static const DmpiCsvRange filter[] = {
+    { 11, 0.0, 500.0 }, { 3, 0.0, 6.0 }, { 5, -75.0, -73.0 }, { 8, -75.0, -73.0 },
+    { 6, 40.0, 42.0 }, { 9, 40.0, 42.0 },
+  };
+  if (!g_test_perf ())
+    {
+      g_test_skip ("a speed figure: run with -m perf");
+      return;
+    }
+  g_autofree char *path = g_strdup (g_getenv ("DMPI_CSV_SPEED_FILE"));
+  if (path == NULL)
+    {
+      GRand *rand = g_rand_new_with_seed (7);
+      g_autoptr(GString) s = g_string_sized_new (101 << 20);
+      g_string_append (s, "VendorID,tpep_pickup_datetime,tpep_dropoff_datetime,passenger_count,"
+                       "trip_distance,pickup_longitude,pickup_latitude,RateCodeID,"
+                       "store_and_fwd_flag,dropoff_longitude,dropoff_latitude,payment_type,"
+                       "fare_amount,extra,mta_tax,tip_amount,tolls_amount,"
+                       "improvement_surcharge,total_amount\n");
+      while (s->len < (100 << 20))
+        {
+          int d = g_rand_int_range (rand, 1, 29), h = g_rand_int_range (rand, 0, 23);
+          g_string_append_printf (s, "%d,2015-01-%02d %02d:%02d:%02d,2015-01-%02d %02d:%02d:%02d,%d,"
+                                  "%.2f,%.15g,%.15g,1,N,%.15g,%.15g,%d,%.1f,0.5,0.5,%.2f,0,0.3,%.2f\n",
+                                  g_rand_int_range (rand, 1, 3), d, h, g_rand_int_range (rand, 0, 60),
+                                  g_rand_int_range (rand, 0, 60), d, h + 1,
+                                  g_rand_int_range (rand, 0, 60), g_rand_int_range (rand, 0, 60),
+                                  g_rand_int_range (rand, 0, 7), g_rand_double_range (rand, 0, 20),
+                                  (double) (gfloat) g_rand_double_range (rand, -74.1, -73.7),
+                                  (double) (gfloat) g_rand_double_range (rand, 40.6, 40.9),
+                                  (double) (gfloat) g_rand_double_range (rand, -74.1, -73.7),
+                                  (double) (gfloat) g_rand_double_range (rand, 40.6, 40.9),
+                                  g_rand_int_range (rand, 1, 3), g_rand_double_range (rand, 2, 80),
+                                  g_rand_double_range (rand, 0, 10), g_rand_double_range (rand, 3, 90));
+        }
+      g_rand_free (rand);
+      g_free (path);
+      path = write_file (f, "speed.csv", s->str, (gssize) s->len);
+    }
+  GStatBuf st;
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) blocks = dmpi_csv_list_blocks (path, 0, &error);
+  g_assert_no_error (error);
+  double best = G_MAXDOUBLE;
+  gsize kept = 0, in = 0;
+  for (int rep = 0; rep < 5; rep++)
+    {
+      struct timespec t0, t1;
+      clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &t0);
+      kept = in = 0;
+      for (guint b = 0; b < blocks->len; b++)
+        {
+          const DmpiCsvBlock *blk = &g_array_index (blocks, DmpiCsvBlock, b);
+          gsize rows_in = 0;
+          g_autoptr(DmpiTable) t = dmpi_csv_read_filtered (path, blk->offset, blk->length,
+                                                           input_columns,
+                                                           G_N_ELEMENTS (input_columns), filter,
+                                                           G_N_ELEMENTS (filter), &rows_in, &error);
+          g_assert_no_error (error);
+          kept += t->n_rows, in += rows_in;
+        }
+      clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &t1);
+      best = MIN (best, (double) (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+    }
+  g_test_message ("speed: %.1f MB/s (%.0f MB in %.3f s of CPU, best of 5; %zu rows read, %zu kept)",
+                  (double) st.st_size / 1e6 / best, (double) st.st_size / 1e6, best, in, kept);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -670,5 +1343,16 @@ main (int argc, char **argv)
   ADD ("timestamp-range", test_timestamp_range);
   ADD ("filtered", test_filtered);
   ADD ("decimals", test_decimals);
+  ADD ("format-delimiters", test_format_delimiters);
+  ADD ("no-header", test_no_header);
+  ADD ("na-values", test_na_values);
+  ADD ("bool-duration", test_bool_duration);
+  ADD ("timestamp-formats", test_timestamp_formats);
+  ADD ("max-rows", test_max_rows);
+  ADD ("zero-columns", test_zero_columns);
+  ADD ("inclusive-ranges", test_inclusive_ranges);
+  ADD ("infer", test_infer);
+  ADD ("error-positions", test_error_positions);
+  ADD ("speed", test_speed);
   return g_test_run ();
 }

@@ -171,15 +171,6 @@ check_footer (const char *path, gint64 fields[8])
 
 /* ---- Tests ------------------------------------------------------------- */
 
-static char *
-make_dir (void)
-{
-  g_autoptr (GError) error = NULL;
-  char *dir = g_dir_make_tmp ("dmpi-parquet-XXXXXX", &error);
-  g_assert_no_error (error);
-  return dir;
-}
-
 static guint
 count_entries (const char *dir)
 {
@@ -191,25 +182,12 @@ count_entries (const char *dir)
 }
 
 static void
-remove_dir (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *p = g_build_filename (dir, name, NULL);
-      g_unlink (p);
-    }
-  g_rmdir (dir);
-}
-
-static void
 write_and_check (gconstpointer data)
 {
   guint variant = GPOINTER_TO_UINT (data);
   gboolean nulls = variant & 1;
   gboolean snappy = variant & 2;
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = test_dir_new ();
   g_autofree char *path = g_build_filename (dir, "part.0.parquet", NULL);
   g_autoptr (TestTable) t = make_table (1000, nulls);
   g_autoptr (GError) error = NULL;
@@ -230,13 +208,13 @@ write_and_check (gconstpointer data)
   g_assert_cmpint (f[4], ==, 4);        /* row groups */
   g_assert_cmpint (f[7], ==, 8);        /* column orders */
   g_assert_cmpuint (count_entries (dir), ==, 1);   /* no temporary left */
-  remove_dir (dir);
+  test_dir_remove (dir);
 }
 
 static void
 test_empty_table (void)
 {
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = test_dir_new ();
   g_autofree char *path = g_build_filename (dir, "empty.parquet", NULL);
   g_autoptr (TestTable) t = make_table (0, TRUE);
   g_autoptr (GError) error = NULL;
@@ -247,13 +225,13 @@ test_empty_table (void)
   check_footer (path, f);
   g_assert_cmpint (f[3], ==, 0);
   g_assert_cmpint (f[4], ==, 0);
-  remove_dir (dir);
+  test_dir_remove (dir);
 }
 
 static void
 test_unwritable_folder (void)
 {
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = test_dir_new ();
   g_autofree char *file = g_build_filename (dir, "not-a-folder", NULL);
   g_autofree char *missing = g_build_filename (dir, "missing", "part.0.parquet", NULL);
   g_autofree char *under_file = g_build_filename (file, "part.0.parquet", NULL);
@@ -275,7 +253,7 @@ test_unwritable_folder (void)
   g_assert_false (dmpi_csv_write_file (t, under_file, &e3));
   g_assert_error (e3, DMPI_DF_ERROR, DMPI_DF_ERROR_IO);
   g_assert_cmpuint (count_entries (dir), ==, 1);
-  remove_dir (dir);
+  test_dir_remove (dir);
 }
 
 /* A write that fails half-way (the file size limit stands in for a full
@@ -283,7 +261,7 @@ test_unwritable_folder (void)
 static void
 test_failure_midway (void)
 {
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = test_dir_new ();
   g_autofree char *path = g_build_filename (dir, "part.0.parquet", NULL);
   g_autoptr (TestTable) t = make_table (200000, TRUE);
   g_autoptr (GError) error = NULL;
@@ -305,13 +283,13 @@ test_failure_midway (void)
   g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, path));
   g_assert_cmpuint (count_entries (dir), ==, 0);
-  remove_dir (dir);
+  test_dir_remove (dir);
 }
 
 static void
 test_invalid_table (void)
 {
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = test_dir_new ();
   g_autofree char *path = g_build_filename (dir, "part.0.parquet", NULL);
   g_autoptr (TestTable) t = make_table (10, FALSE);
   g_autoptr (GError) error = NULL;
@@ -321,13 +299,13 @@ test_invalid_table (void)
   g_assert_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_INVALID);
   g_assert_nonnull (strstr (error->message, "f32"));
   g_assert_cmpuint (count_entries (dir), ==, 0);
-  remove_dir (dir);
+  test_dir_remove (dir);
 }
 
 static void
 test_csv (void)
 {
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = test_dir_new ();
   g_autofree char *path = g_build_filename (dir, "part.0.csv", NULL);
   g_autoptr (TestTable) t = make_table (4, TRUE);
   g_autoptr (GError) error = NULL;
@@ -353,13 +331,13 @@ test_csv (void)
                    "-498,2000000014,0.5,0.6666666666666666,2015-01-01 00:00:02,s2,0 days 00:00:02,False\n"
                    ",,,,,,,\n");
   g_assert_cmpuint (count_entries (dir), ==, 1);
-  remove_dir (dir);
+  test_dir_remove (dir);
 }
 
 static void
 test_speed (void)
 {
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = test_dir_new ();
   g_autofree char *path = g_build_filename (dir, "big.parquet", NULL);
   g_autoptr (TestTable) t = make_table (1000000, FALSE);
   g_autoptr (GError) error = NULL;
@@ -372,7 +350,7 @@ test_speed (void)
   g_assert_cmpint (g_stat (path, &st), ==, 0);
   g_test_message ("1 M rows x 7 columns: %.1f MB of Parquet (snappy) in %.0f ms",
                   st.st_size / 1e6, (t1 - t0) / 1e3);
-  remove_dir (dir);
+  test_dir_remove (dir);
 }
 
 int

@@ -3,6 +3,8 @@
 
 #include "test-tables.h"
 
+#include <glib/gstdio.h>
+
 DmpiColumn *
 test_column_new (const char *name, DmpiColType type, gsize n, gboolean nullable)
 {
@@ -61,4 +63,26 @@ test_table_free (DmpiTable *t)
     }
   g_ptr_array_unref (t->columns);
   g_free (t);
+}
+
+char *
+test_dir_new (void)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir = g_dir_make_tmp ("dmpi-df-XXXXXX", &error);
+  g_assert_no_error (error);
+  return dir;
+}
+
+void
+test_dir_remove (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *p = g_build_filename (dir, name, NULL);
+      g_unlink (p);
+    }
+  g_rmdir (dir);
 }

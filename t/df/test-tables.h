@@ -19,6 +19,11 @@ DmpiTable  *test_table_new (gsize n);
  * named i32 i64 f32 f64 ts str dur; cols[type] gets each column to fill. */
 DmpiTable  *test_table_all_types (gsize n, gboolean nullable, DmpiColumn *cols[DMPI_COL_N_TYPES]);
 
+/* A new temporary folder (the caller frees the name), and its removal with
+ * the files in it. */
+char       *test_dir_new (void);
+void        test_dir_remove (const char *dir);
+
 /* Frees a table made here (and any columns from test_column_new). */
 void        test_table_free (DmpiTable *t);
 

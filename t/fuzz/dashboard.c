@@ -9,7 +9,10 @@
  * fed to the address parser, the JSON string escaper and the gate's scan of
  * a request head (lib/dashboard/head.c): whole and in pieces, as is and
  * repeated 16 times, so that its size bounds lie within reach of inputs
- * that -max_len keeps at 4 KiB. */
+ * that -max_len keeps at 4 KiB. Where the gate takes a head, the body
+ * length it frames the request by must be libsoup's own reading of the
+ * same head: on a kept-alive connection the gate hands libsoup exactly
+ * that many bytes, and a disagreement would shift every later request. */
 #include "../../lib/dashboard.c"
 #include "../../lib/dashboard/head.h"
 
@@ -64,6 +67,38 @@ scan_in_pieces (const char *data, gsize size, gsize step, gsize *head_len)
   return verdict;
 }
 
+/* libsoup parses what the gate passed with the length the gate framed it by. */
+static void
+check_body (const char *head, gsize head_len)
+{
+  g_autoptr(SoupMessageHeaders) headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+  g_autofree char *method = NULL, *target = NULL;
+  SoupHTTPVersion version;
+  gsize length = 0;
+
+  if (dmpi_head_body (head, head_len, &length) != DMPI_BODY_LENGTH)
+    return;
+  g_assert_cmpuint (length, <=, DMPI_HEAD_MAX_BODY);
+  if (soup_headers_parse_request (head, (int) head_len, headers, &method, &target, &version) != SOUP_STATUS_OK)
+    return;  /* libsoup answers 400 and the connection closes */
+  switch (soup_message_headers_get_encoding (headers))
+    {
+    case SOUP_ENCODING_NONE:
+      g_assert_cmpuint (length, ==, 0);
+      break;
+    case SOUP_ENCODING_CONTENT_LENGTH:
+      g_assert_cmpuint (length, ==, (gsize) soup_message_headers_get_content_length (headers));
+      break;
+    case SOUP_ENCODING_UNRECOGNIZED:
+      break;  /* libsoup answers 400 or 501 and the connection closes */
+    case SOUP_ENCODING_EOF:
+    case SOUP_ENCODING_CHUNKED:
+    case SOUP_ENCODING_BYTERANGES:
+    default:
+      g_assert_not_reached ();  /* the gate refuses any Transfer-Encoding */
+    }
+}
+
 static void
 check_head (const char *data, gsize size)
 {
@@ -78,6 +113,7 @@ check_head (const char *data, gsize size)
       g_assert_cmpuint (whole_len, ==, pieces_len);
       g_assert_cmpuint (whole_len, <=, DMPI_HEAD_MAX_BYTES);
       g_assert_true (data[whole_len - 1] == '\n');
+      check_body (data, whole_len);
     }
   else if (whole != DMPI_HEAD_INCOMPLETE)
     g_assert_cmpuint (dmpi_head_verdict_status (whole), >=, 400);

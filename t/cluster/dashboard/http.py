@@ -19,6 +19,14 @@ can be sent as they are.
     http.py HOST:PORT keep-alive-many        GET /health asking to keep the connection,
                                              then 2000 headers on the same connection:
                                              the statuses, or "closed" for the second
+    http.py HOST:PORT keep-alive N           N GET /health on one connection, one
+                                             after the other: the statuses
+    http.py HOST:PORT hold N                 hold N connections (every other one sends
+                                             half a request head, the rest nothing),
+                                             then GET /health on a new connection, three
+                                             times: "held N open M status S ms T" (M: how
+                                             many of the N are still open afterwards;
+                                             S, T: the slowest answer's status and time)
     http.py HOST:PORT closed                 exit 0 if nothing listens any more
 
 Prints the status code, or "closed" when the server closed the connection
@@ -119,6 +127,73 @@ def keep_alive_many(hostport):
     return first + ' ' + status_of(data)
 
 
+def read_answer(s, data=b''):
+    """One answer with a Content-Length body off socket s: (status, rest)."""
+    while b'\r\n\r\n' not in data:
+        chunk = s.recv(65536)
+        if not chunk:
+            return 'closed', b''
+        data += chunk
+    head, _, rest = data.partition(b'\r\n\r\n')
+    length = 0
+    for line in head.split(b'\r\n')[1:]:
+        k, _, v = line.partition(b':')
+        if k.strip().lower() == b'content-length':
+            length = int(v)
+    while len(rest) < length:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        rest += chunk
+    return status_of(head), rest[length:]
+
+
+def keep_alive(hostport, n):
+    s = connect(hostport)
+    statuses, rest = [], b''
+    for _ in range(n):
+        s.sendall(b'GET /health HTTP/1.1\r\nHost: x\r\n\r\n')
+        status, rest = read_answer(s, rest)
+        statuses.append(status)
+    s.close()
+    return ' '.join(statuses)
+
+
+def hold(hostport, n):
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n + 64:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 64), hard))
+    held = []
+    for i in range(n):
+        s = connect(hostport)
+        if i % 2:
+            s.sendall(b'GET /health HTTP/1.1\r\nHost: x\r\nX-Half: ')
+        held.append(s)
+    time.sleep(0.5)  # the server has accepted them all
+    worst_status, worst_ms = '200', 0.0
+    for _ in range(3):
+        t0 = time.monotonic()
+        s = connect(hostport)
+        s.sendall(b'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+        status, _ = read_answer(s)
+        worst_ms = max(worst_ms, (time.monotonic() - t0) * 1000)
+        if status != '200':
+            worst_status = status
+        s.close()
+    still_open = 0
+    for s in held:
+        s.setblocking(False)
+        try:
+            still_open += s.recv(1) != b''  # b'': closed by the server
+        except BlockingIOError:
+            still_open += 1
+        except OSError:
+            pass
+        s.close()
+    return 'held %d open %d status %s ms %d' % (n, still_open, worst_status, worst_ms)
+
+
 def simple(hostport, method, path):
     host = hostport.encode()
     return (method.encode() + b' ' + path.encode() + b' HTTP/1.1\r\nHost: ' + host +
@@ -170,6 +245,10 @@ def main():
         status = slow_head(hostport, float(sys.argv[3]))
     elif mode == 'keep-alive-many':
         status = keep_alive_many(hostport)
+    elif mode == 'keep-alive':
+        status = keep_alive(hostport, int(sys.argv[3]))
+    elif mode == 'hold':
+        status = hold(hostport, int(sys.argv[3]))
     elif mode == 'huge-body':
         status, _, _ = exchange(hostport, b'GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 1073741824\r\n'
                                 b'Connection: close\r\n\r\n', want_body=False)
