@@ -62,19 +62,19 @@ nothing () {
 }
 
 # ---- CSV ------------------------------------------------------------------------------
-bad bad.csv_float
-says bad.csv_float "FILE:LINE:COLUMN, the column and the value" \
+# bad_csv CASE DIR DESC PATTERN: a malformed line that fails one partition's
+# task: the error, and no part file for that partition (the others whole).
+bad_csv () {
+    bad "$1"
+    says "$1" "$3" "$4"
+    failed=$(failed_partition)
+    ok "$(todo_desc "$1" "$1: no part file for the failed partition ($failed), the others whole")" \
+        only_whole "out-$1/$2" "$failed"
+}
+bad_csv bad.csv_float bad-float "FILE:LINE:COLUMN, the column and the value" \
     "*data/bad-float.csv:57:4: column 'x': cannot parse \"1.2x\"*"
-failed=$(failed_partition)
-ok "$(todo_desc bad.csv_float "bad.csv_float: no part file for the failed partition ($failed), the others whole")" \
-    only_whole out-bad.csv_float/bad-float "$failed"
-
-bad bad.csv_fields
-says bad.csv_fields "FILE:LINE:COLUMN and the number of fields (a worker's task)" \
+bad_csv bad.csv_fields bad-fields "FILE:LINE:COLUMN and the number of fields (a worker's task)" \
     "*data/bad-fields.csv:2500:$extra_at: expected 19 fields, found 20*"
-failed=$(failed_partition)
-ok "$(todo_desc bad.csv_fields "bad.csv_fields: no part file for the failed partition ($failed), the others whole")" \
-    only_whole out-bad.csv_fields/bad-fields "$failed"
 
 bad bad.csv_fields_sample
 says bad.csv_fields_sample "FILE:LINE:COLUMN and the number of fields (when read_csv samples it)" \
