@@ -269,7 +269,9 @@ lex_string (Parser *p, Token *t)
           if (c == '\0')
             fail (p, t->start, "unterminated string");
           else
-            fail (p, i, "unknown escape '\\%c' (escapes: \\\\ \\' \\\" \\n \\r \\t \\xHH)", c);
+            /* the whole character (the text is UTF-8) */
+            fail (p, i, "unknown escape '\\%.*s' (escapes: \\\\ \\' \\\" \\n \\r \\t \\xHH)",
+                  (int) (g_utf8_next_char (s + i + 1) - (s + i + 1)), s + i + 1);
           g_string_free (out, TRUE);
           return FALSE;
         }
@@ -424,7 +426,10 @@ node_depth (const ExprNode *n)
 {
   guint d = 0;
   for (guint i = 0; i < n->n_args; i++)
-    d = MAX (d, node_depth (n->args[i]));
+    {
+      guint di = node_depth (n->args[i]);   /* not inside MAX: it evaluates twice */
+      d = MAX (d, di);
+    }
   return d + 1;
 }
 

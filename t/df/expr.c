@@ -1004,6 +1004,33 @@ test_errors (void)
   /* positions count characters, not bytes */
   assert_error ("'\xc3\xa9\xc3\xa9' + 1", DMPI_DF_ERROR_INVALID,
                 "expression ''\xc3\xa9\xc3\xa9' + 1': position 6: cannot apply '+' to string and an integer literal");
+  /* nesting: deep enough for people, bounded for the stack */
+  {
+    g_autoptr(GString) ok = g_string_new (NULL), deep = g_string_new (NULL);
+    g_autoptr(GError) error = NULL;
+    for (int k = 0; k < 150; k++)
+      g_string_append (ok, "-(");
+    g_string_append (ok, "i");
+    for (int k = 0; k < 150; k++)
+      g_string_append_c (ok, ')');
+    g_autoptr(DmpiExpr) e = dmpi_expr_parse (ok->str, &error);
+    g_assert_no_error (error);
+    g_autoptr(DmpiColumn) c = dmpi_expr_eval (e, table, "x", &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (DMPI_COLUMN_INT32 (c)[1], ==, 1);
+    for (int k = 0; k < 300; k++)
+      g_string_append (deep, "1 + ");
+    g_string_append (deep, "1");
+    g_assert_null (dmpi_expr_parse (deep->str, &error));
+    g_assert_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_PARSE);
+    g_assert_nonnull (strstr (error->message, "position 1: expression nested too deeply (more than 200 levels)"));
+    g_clear_error (&error);
+    g_string_truncate (deep, 0);
+    for (int k = 0; k < 1000; k++)
+      g_string_append (deep, "(-");
+    g_assert_null (dmpi_expr_parse (deep->str, &error));
+    g_assert_nonnull (strstr (error->message, ": expression nested too deeply"));
+  }
   /* a filter must be bool */
   {
     g_autoptr(GError) error = NULL;
