@@ -15,7 +15,7 @@ seconds=${1:?usage: run.sh SECONDS [HARNESS...]}
 shift
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(protocol csv table dashboard)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(protocol csv table dashboard expr)
 
 builddir=${FUZZ_BUILDDIR:-}
 if [ -z "$builddir" ]; then
