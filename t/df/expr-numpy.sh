@@ -1,6 +1,6 @@
 #!/bin/sh
-# Expressions judged by NumPy itself: float32 and float64 // and %, and
-# round, over values that include the reference job's coordinate grid,
+# Expressions judged by NumPy itself: float32 and float64 // and %, round
+# and string(), over values that include the reference job's coordinate grid,
 # random magnitudes and the special values. t/df/expr-cli evaluates; NumPy
 # computes the same with explicit scalars of the column's type; every bit
 # must agree (NaNs as NaNs). Skipped when no python3 here can import numpy.
@@ -123,6 +123,16 @@ j = (rng.integers(1, 50, 5000, dtype=np.int32) *
      rng.choice(np.array([-1, 1], dtype=np.int32), 5000)).astype(np.int32)
 check("int32 i // j * 1000 + i % j", "i:int32,j:int32", "i // j * 1000 + i % j",
       [list(ints), list(j)], [int(v) for v in ints // j * 1000 + ints % j])
+
+# string(): NumPy's str of the scalar (pandas' astype(str)), shortest digits
+# that read back, powers of two (lopsided intervals) included
+p2 = 2.0 ** np.arange(-149, 128)
+s32 = np.concatenate([a, p2.astype(np.float32), -p2.astype(np.float32),
+                      np.array([1e16, 1e15, 1e-4, 123456789], dtype=np.float32)])
+check("float32 string(x)", "x:float32", "string(x)", [list(s32)], [str(v) for v in s32])
+s64 = np.concatenate([d, 2.0 ** np.arange(-1074, 1024),
+                      rng.integers(0, 2**64, 5000, dtype=np.uint64).view(np.float64)])
+check("float64 string(x)", "x:float64", "string(x)", [list(s64)], [str(v) for v in s64])
 
 print(f"1..{n_test}")
 sys.exit(0)
