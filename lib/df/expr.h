@@ -16,8 +16,10 @@
  *   error, as NumPy raises), with a float32 column gives float32; a float
  *   literal with a float32 column gives float32 (0.01 becomes float32 0.01),
  *   with an integer column float64. Literal-only arithmetic stays weak
- *   (int64 or float64 arithmetic). Comparisons of an integer column with an
- *   int literal compare the exact values.
+ *   (int64 or float64 arithmetic); a function's result is not weak
+ *   (abs(-2) is an int64, as np.abs gives). Comparisons of an integer column
+ *   with an int literal compare the exact values. null takes the type of
+ *   what it meets (a duration next to a timestamp in + and -; float64 alone).
  *
  * Columns
  *   Bare identifiers (letters, digits, _, any non-ASCII character; not
