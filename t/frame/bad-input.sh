@@ -50,7 +50,7 @@ says () {
     like "$err" "$3" "$(todo_desc "$1" "$1: $2")" || show_run 8
 }
 # failed_partition: the partition the error line names.
-failed_partition () { printf '%s\n' "$err" | sed -n 's/.*partition \([0-9]*\):.*/\1/p' | head -n 1; }
+failed_partition () { printf '%s\n' "$err" | sed -n 's/.*partition \([0-9][0-9]*\)[ :].*/\1/p' | head -n 1; }
 # only_whole DIR N: no part N in DIR; others there, complete; no temporary.
 only_whole () {
     test -n "$2" && test ! -e "$1/part.$2.parquet" && test "$(parts "$1" parquet | wc -l)" -ge 1 &&
