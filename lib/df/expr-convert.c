@@ -127,13 +127,49 @@ expr_parse_double (const char *s, gsize len, gdouble *v)
   return end == copy + len;
 }
 
+/* v in scientific notation with digits significant digits, into buf
+ * (40 bytes). */
+static char *
+decimal (char *buf, gdouble v, gint digits)
+{
+  char fmt[8];
+  g_snprintf (fmt, sizeof fmt, "%%.%de", digits - 1);
+  return g_ascii_formatd (buf, 40, fmt, v);
+}
+
+static gboolean
+reads_back (const char *s, gdouble v, gboolean single)
+{
+  gdouble back = g_ascii_strtod (s, NULL);
+  return single ? (gfloat) back == (gfloat) v : back == v;
+}
+
+/* [-]d.ddde±X as its digits m (an integer) and the power of ten of m's
+ * last digit. */
+static gint
+split_decimal (const char *s, guint64 *m)
+{
+  gint after_point = 0;
+  gboolean point = FALSE;
+  *m = 0;
+  for (; *s != 'e'; s++)
+    if (*s == '.')
+      point = TRUE;
+    else if (g_ascii_isdigit (*s))
+      {
+        *m = *m * 10 + (guint64) (*s - '0');
+        after_point += point;
+      }
+  return atoi (s + 1) - after_point;
+}
+
 /* NumPy's str() of a float: the shortest digits that read back as the
  * value; positional from 1e-4 to 1e16 (with at least one fraction digit),
  * scientific outside (1e-05, 1.5e+16). */
 gsize
 expr_format_float (char *buf, gdouble v, gboolean single)
 {
-  char tmp[40], fmt[8], digits_[20];
+  char tmp[40], digits_[20];
   int lo = 1, hi = single ? 9 : 17, exp10, k = 0;
   gsize n = 0;
 
@@ -147,24 +183,37 @@ expr_format_float (char *buf, gdouble v, gboolean single)
   while (lo < hi)
     {
       int mid = (lo + hi) / 2;
-      g_snprintf (fmt, sizeof fmt, "%%.%de", mid - 1);
-      g_ascii_formatd (tmp, sizeof tmp, fmt, v);
-      gdouble back = g_ascii_strtod (tmp, NULL);
-      if (single ? (gfloat) back == (gfloat) v : back == v)
+      if (reads_back (decimal (tmp, v, mid), v, single))
         hi = mid;
       else
         lo = mid + 1;
     }
-  g_snprintf (fmt, sizeof fmt, "%%.%de", lo - 1);
-  g_ascii_formatd (tmp, sizeof tmp, fmt, v);
-  /* tmp: [-]d[.ddd]e(+|-)XX */
-  const char *p = tmp;
-  if (*p == '-')
-    buf[n++] = *p++;
-  for (; *p != 'e'; p++)
-    if (g_ascii_isdigit (*p))
-      digits_[k++] = *p;
-  exp10 = atoi (p + 1);
+  decimal (tmp, v, lo);
+  /* the digits, and the power of ten of the first */
+  guint64 m;
+  gint e = split_decimal (tmp, &m);
+  if (lo > 1)
+    {
+      /* Next to a power of two the value's interval is lopsided: the
+       * nearest decimal of one digit fewer may miss it where its neighbour
+       * on the wide side falls in (NumPy's Dragon4 finds that one). */
+      char shorter[40], cand[40];
+      guint64 m1;
+      gint e1 = split_decimal (decimal (shorter, v, lo - 1), &m1);
+      for (gint step = -1; step <= 1; step += 2)
+        {
+          g_snprintf (cand, sizeof cand, "%" G_GUINT64_FORMAT "e%d", m1 + (guint64) step, e1);
+          if (m1 + (guint64) step != 0 && reads_back (cand, fabs (v), single))
+            {
+              m = m1 + (guint64) step, e = e1;
+              break;
+            }
+        }
+    }
+  if (v < 0)
+    buf[n++] = '-';
+  k = g_snprintf (digits_, sizeof digits_, "%" G_GUINT64_FORMAT, m);
+  exp10 = e + k - 1;
   while (k > 1 && digits_[k - 1] == '0')
     k--;
   gdouble a = fabs (v);

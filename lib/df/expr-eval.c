@@ -1167,10 +1167,9 @@ ctx_init (Ctx *c, const DmpiExpr *e, const DmpiTable *table, GError **error)
       c->cols[i] = dmpi_table_column (table, index[i]);
       if (c->cols[i]->n_rows != table->n_rows)
         {
-          g_set_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_INVALID,
-                       "expression '%s': column '%s' has %" G_GSIZE_FORMAT " rows, the table %"
-                       G_GSIZE_FORMAT, e->text, c->cols[i]->name, c->cols[i]->n_rows,
-                       table->n_rows);
+          expr_set_error (error, e, DMPI_DF_ERROR_INVALID, 0,
+                          "column '%s' has %" G_GSIZE_FORMAT " rows, the table %" G_GSIZE_FORMAT,
+                          c->cols[i]->name, c->cols[i]->n_rows, table->n_rows);
           ctx_clear (c);
           return FALSE;
         }

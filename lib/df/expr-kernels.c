@@ -159,48 +159,54 @@ mod_lane_f32 (gfloat a, gfloat b, gint *slow)
 INT_OPS (i32, gint32, guint32)
 INT_OPS (i64, gint64, guint64)
 
-/* out[i] = EXPR of x = a[i], y = b[i], with a or b one value for all (ASSIGN
- * &= ands it into out[i]). */
+/* BODY for every row i with x = a[i] and y = b[i], where a or b (as, bs)
+ * may be one value for all rows: loops with the one value hoisted, so that
+ * they vectorize. Both one value: i = 0 only. */
+#define FOR_PAIRS(T, ...) \
+  if (as && bs) \
+    { \
+      const gsize i = 0; \
+      const T x = a[0], y = b[0]; \
+      __VA_ARGS__; \
+    } \
+  else if (bs) \
+    { \
+      const T y = b[0]; \
+      for (gsize i = 0; i < n; i++) \
+        { \
+          const T x = a[i]; \
+          __VA_ARGS__; \
+        } \
+    } \
+  else if (as) \
+    { \
+      const T x = a[0]; \
+      for (gsize i = 0; i < n; i++) \
+        { \
+          const T y = b[i]; \
+          __VA_ARGS__; \
+        } \
+    } \
+  else \
+    for (gsize i = 0; i < n; i++) \
+      { \
+        const T x = a[i], y = b[i]; \
+        __VA_ARGS__; \
+      }
+
+/* out[i] = EXPR (of x and y); ASSIGN &= ands it into out[i]. */
 #define KERNEL_ASSIGN(NAME, T, TO, EXPR, ASSIGN) \
   static void \
   NAME (gsize n, gconstpointer a_, gboolean as, gconstpointer b_, gboolean bs, gpointer out_) \
   { \
     const T *a = a_, *b = b_; \
     TO *out = out_; \
-    if (as && bs) \
-      { \
-        const T x = a[0], y = b[0]; \
-        out[0] ASSIGN (EXPR); \
-      } \
-    else if (bs) \
-      { \
-        const T y = b[0]; \
-        for (gsize i = 0; i < n; i++) \
-          { \
-            const T x = a[i]; \
-            out[i] ASSIGN (EXPR); \
-          } \
-      } \
-    else if (as) \
-      { \
-        const T x = a[0]; \
-        for (gsize i = 0; i < n; i++) \
-          { \
-            const T y = b[i]; \
-            out[i] ASSIGN (EXPR); \
-          } \
-      } \
-    else \
-      for (gsize i = 0; i < n; i++) \
-        { \
-          const T x = a[i], y = b[i]; \
-          out[i] ASSIGN (EXPR); \
-        } \
+    FOR_PAIRS (T, out[i] ASSIGN (EXPR)) \
   }
 
 #define KERNEL(NAME, T, TO, EXPR) KERNEL_ASSIGN (NAME, T, TO, EXPR, =)
 
-/* The same for a fast LANE function that flags the pairs it cannot do;
+/* The same with a fast LANE function that flags the pairs it cannot do;
  * those are done again by SLOW. */
 #define KERNEL_LANES(NAME, T, LANE, SLOW) \
   static void \
@@ -208,40 +214,13 @@ INT_OPS (i64, gint64, guint64)
   { \
     const T *a = a_, *b = b_; \
     T *out = out_; \
-    gint slow = 0; /* as wide as a float: the loops vectorize */ \
+    gint slow = 0, s; /* as wide as a float: the loops vectorize */ \
+    FOR_PAIRS (T, out[i] = LANE (x, y, &s), slow |= s) \
     if (as && bs) \
       n = 1; \
-    if (bs) \
-      { \
-        const T y = b[0]; \
-        for (gsize i = 0; i < n; i++) \
-          { \
-            gint s; \
-            out[i] = LANE (a[i], y, &s); \
-            slow |= s; \
-          } \
-      } \
-    else if (as) \
-      { \
-        const T x = a[0]; \
-        for (gsize i = 0; i < n; i++) \
-          { \
-            gint s; \
-            out[i] = LANE (x, b[i], &s); \
-            slow |= s; \
-          } \
-      } \
-    else \
-      for (gsize i = 0; i < n; i++) \
-        { \
-          gint s; \
-          out[i] = LANE (a[i], b[i], &s); \
-          slow |= s; \
-        } \
     for (gsize i = 0; slow && i < n; i++) \
       { \
         const T x = a[as ? 0 : i], y = b[bs ? 0 : i]; \
-        gint s; \
         LANE (x, y, &s); \
         if (s) \
           out[i] = SLOW (x, y); \

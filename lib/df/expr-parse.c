@@ -269,7 +269,9 @@ lex_string (Parser *p, Token *t)
           if (c == '\0')
             fail (p, t->start, "unterminated string");
           else
-            fail (p, i, "unknown escape '\\%c' (escapes: \\\\ \\' \\\" \\n \\r \\t \\xHH)", c);
+            /* the whole character (the text is UTF-8) */
+            fail (p, i, "unknown escape '\\%.*s' (escapes: \\\\ \\' \\\" \\n \\r \\t \\xHH)",
+                  (int) (g_utf8_next_char (s + i + 1) - (s + i + 1)), s + i + 1);
           g_string_free (out, TRUE);
           return FALSE;
         }
@@ -424,7 +426,10 @@ node_depth (const ExprNode *n)
 {
   guint d = 0;
   for (guint i = 0; i < n->n_args; i++)
-    d = MAX (d, node_depth (n->args[i]));
+    {
+      guint di = node_depth (n->args[i]);   /* not inside MAX: it evaluates twice */
+      d = MAX (d, di);
+    }
   return d + 1;
 }
 
@@ -629,42 +634,49 @@ parse_unary (Parser *p)
   return parse_power (p);
 }
 
+/* A left-associative level: operand (op operand)*, op one of ops. */
+typedef struct {
+  TokKind  tok;
+  NodeKind kind;
+  guint    op;
+} LevelOp;
+
 static ExprNode *
-parse_mul (Parser *p)
+parse_level (Parser *p, const LevelOp *ops, gsize n_ops, ExprNode *(*operand) (Parser *))
 {
-  ExprNode *a = parse_unary (p);
+  ExprNode *a = operand (p);
   while (a != NULL)
     {
-      ArithOp op;
-      switch (p->tok.kind)
-        {
-        case TOK_STAR: op = ARITH_MUL; break;
-        case TOK_SLASH: op = ARITH_DIV; break;
-        case TOK_DSLASH: op = ARITH_FLOORDIV; break;
-        case TOK_PERCENT: op = ARITH_MOD; break;
-        default: return a;
-        }
+      gsize k = 0;
+      while (k < n_ops && ops[k].tok != p->tok.kind)
+        k++;
+      if (k == n_ops)
+        return a;
       gsize pos = p->tok.start;
       if (!next (p))
         return NULL;
-      a = binary (p, NODE_ARITH, op, pos, a, parse_unary (p));
+      a = binary (p, ops[k].kind, ops[k].op, pos, a, operand (p));
     }
   return NULL;
 }
 
 static ExprNode *
+parse_mul (Parser *p)
+{
+  static const LevelOp ops[] = {
+    { TOK_STAR, NODE_ARITH, ARITH_MUL }, { TOK_SLASH, NODE_ARITH, ARITH_DIV },
+    { TOK_DSLASH, NODE_ARITH, ARITH_FLOORDIV }, { TOK_PERCENT, NODE_ARITH, ARITH_MOD },
+  };
+  return parse_level (p, ops, G_N_ELEMENTS (ops), parse_unary);
+}
+
+static ExprNode *
 parse_add (Parser *p)
 {
-  ExprNode *a = parse_mul (p);
-  while (a != NULL && (p->tok.kind == TOK_PLUS || p->tok.kind == TOK_MINUS))
-    {
-      ArithOp op = p->tok.kind == TOK_PLUS ? ARITH_ADD : ARITH_SUB;
-      gsize pos = p->tok.start;
-      if (!next (p))
-        return NULL;
-      a = binary (p, NODE_ARITH, op, pos, a, parse_mul (p));
-    }
-  return a;
+  static const LevelOp ops[] = {
+    { TOK_PLUS, NODE_ARITH, ARITH_ADD }, { TOK_MINUS, NODE_ARITH, ARITH_SUB },
+  };
+  return parse_level (p, ops, G_N_ELEMENTS (ops), parse_mul);
 }
 
 static gboolean
@@ -724,29 +736,15 @@ parse_not (Parser *p)
 static ExprNode *
 parse_and (Parser *p)
 {
-  ExprNode *a = parse_not (p);
-  while (a != NULL && p->tok.kind == TOK_AND)
-    {
-      gsize pos = p->tok.start;
-      if (!next (p))
-        return NULL;
-      a = binary (p, NODE_AND, 0, pos, a, parse_not (p));
-    }
-  return a;
+  static const LevelOp ops[] = { { TOK_AND, NODE_AND, 0 } };
+  return parse_level (p, ops, G_N_ELEMENTS (ops), parse_not);
 }
 
 static ExprNode *
 parse_or (Parser *p)
 {
-  ExprNode *a = parse_and (p);
-  while (a != NULL && p->tok.kind == TOK_OR)
-    {
-      gsize pos = p->tok.start;
-      if (!next (p))
-        return NULL;
-      a = binary (p, NODE_OR, 0, pos, a, parse_and (p));
-    }
-  return a;
+  static const LevelOp ops[] = { { TOK_OR, NODE_OR, 0 } };
+  return parse_level (p, ops, G_N_ELEMENTS (ops), parse_and);
 }
 
 static void

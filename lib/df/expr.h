@@ -16,8 +16,10 @@
  *   error, as NumPy raises), with a float32 column gives float32; a float
  *   literal with a float32 column gives float32 (0.01 becomes float32 0.01),
  *   with an integer column float64. Literal-only arithmetic stays weak
- *   (int64 or float64 arithmetic). Comparisons of an integer column with an
- *   int literal compare the exact values.
+ *   (int64 or float64 arithmetic); a function's result is not weak
+ *   (abs(-2) is an int64, as np.abs gives). Comparisons of an integer column
+ *   with an int literal compare the exact values. null takes the type of
+ *   what it meets (a duration next to a timestamp in + and -; float64 alone).
  *
  * Columns
  *   Bare identifiers (letters, digits, _, any non-ASCII character; not
@@ -92,7 +94,9 @@
  *                           literal, may be negative), as numpy.round: a
  *                           float is scaled by 10**n in its own type,
  *                           rounded, and scaled back; an integer stays an
- *                           integer (n < 0 rounds it through float64)
+ *                           integer (n < 0 rounds it through float64;
+ *                           out of range it gives the smallest integer, as
+ *                           NumPy on x86)
  *   sqrt exp log sin cos tan asin acos atan radians degrees (x), atan2(y, x)
  *                           float32 -> float32, computed with the float
  *                           functions (sinf ...), as NumPy's float32 ufuncs;
@@ -100,6 +104,7 @@
  *   isnull/isna(x), notnull/notna(x)  -> bool, never missing
  *   fillna(x, v)            x where present and not NaN, else v; the type
  *                           is promoted from x and v as in arithmetic
+ *                           (bool with bool stays bool)
  *   where(c, a, b)          a where c is true, else b (a missing c picks b);
  *                           type promoted from a and b (bool with bool stays
  *                           bool)
@@ -107,8 +112,9 @@
  *                           casts. To integers: floats truncate, NaN, inf and
  *                           out-of-range values are missing (pandas raises),
  *                           wider integers wrap, timestamps and durations give
- *                           their nanoseconds. bool(x): x != 0 for numbers
- *                           (NaN is true), non-empty for strings. From a
+ *                           their nanoseconds. bool(x): x != 0 for numbers,
+ *                           timestamps and durations (NaN is true),
+ *                           non-empty for strings. From a
  *                           string: int32/int64 a decimal integer, float32/
  *                           float64 a decimal number (nan, inf allowed),
  *                           spaces around allowed; timestamp
@@ -139,7 +145,8 @@
  * Errors
  *   Found by dmpi_expr_parse (DMPI_DF_ERROR_PARSE): syntax errors, unknown
  *   functions (the message lists the known ones), wrong argument counts,
- *   text that is not UTF-8. Found by dmpi_expr_check, and again by the
+ *   text that is not UTF-8, trees more than 200 levels deep (each operator
+ *   is a level: a sum of 300 terms is too deep). Found by dmpi_expr_check, and again by the
  *   evaluators against the table's own types: unknown columns
  *   (DMPI_DF_ERROR_MISSING_COLUMN, listing the columns there are) and type
  *   errors (DMPI_DF_ERROR_INVALID): string + int, timestamp * 2, sin of a

@@ -15,7 +15,7 @@ seconds=${1:?usage: run.sh SECONDS [HARNESS...]}
 shift
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(protocol csv table dashboard parquet)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(protocol csv table dashboard parquet expr groupby)
 
 builddir=${FUZZ_BUILDDIR:-}
 if [ -z "$builddir" ]; then
