@@ -309,8 +309,11 @@ op_sort (DmpiTable *t, GVariant *op, GError **error)
       g_set_error (error, DMPI_DF_ERROR, DMPI_DF_ERROR_INVALID, "plan: sort needs columns and ascending");
       return NULL;
     }
-  gsize n;
-  const gboolean *a = g_variant_get_fixed_array (asc, &n, sizeof (gboolean));
+  /* "ab" elements are bytes: copied into gbooleans. */
+  gsize n = g_variant_n_children (asc);
+  g_autofree gboolean *a = g_new0 (gboolean, MAX (n, 1));
+  for (gsize i = 0; i < n; i++)
+    g_variant_get_child (asc, i, "b", &a[i]);
   return dmpi_table_sort (in, cols, a, (guint) n, error);
 }
 

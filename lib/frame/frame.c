@@ -881,6 +881,11 @@ dmpi_frame_fillna (DmpiFrame *f, const char *const *columns, const char *value, 
           g_propagate_prefixed_error (error, g_steal_pointer (&local), "fillna: ");
           return NULL;
         }
+      /* All columns: only those whose type the value keeps (pandas leaves a
+       * bool column without missing values bool). */
+      if (columns == NULL && type != g_array_index (out->types, DmpiColType,
+                                                    dmpi_frame_get_column_index (out, targets->pdata[i])))
+        continue;
       DmpiFrame *next = dmpi_frame_assign (out, targets->pdata[i], text, error);
       if (next == NULL)
         return NULL;

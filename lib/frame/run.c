@@ -340,9 +340,15 @@ dmpi_frame_reduce (DmpiFrame *f, const char *op, GError **error)
   /* Every column the reduction applies to, as pandas (numeric_only for
    * sum, mean and std). */
   g_autoptr(GPtrArray) aggs = g_ptr_array_new_with_free_func (g_free);
+  gboolean numeric_only = strcmp (op, "sum") == 0 || strcmp (op, "mean") == 0 || strcmp (op, "std") == 0 ||
+                          strcmp (op, "var") == 0;
   for (guint i = 0; i < dmpi_frame_get_n_columns (f); i++)
     {
       const char *name = dmpi_frame_get_column_name (f, i);
+      DmpiColType type = dmpi_frame_get_column_type (f, i);
+      if (numeric_only && type != DMPI_COL_INT32 && type != DMPI_COL_INT64 && type != DMPI_COL_FLOAT32 &&
+          type != DMPI_COL_FLOAT64 && type != DMPI_COL_BOOL)
+        continue;
       g_autofree char *text = g_strdup_printf ("%s=%s(%s)", name, op, name);
       const char *one[] = { text, NULL };
       g_autoptr(DmpiFrame) probe = dmpi_frame_groupby_agg (f, NULL, one, NULL);

@@ -18,11 +18,8 @@ need_pandas
 # Known bugs of the frame layer, "CASE|WHAT" a line: their test points are
 # marked TODO (the suite stays green while the bug shows); so is the status
 # of a run that holds one of $breaks_run, whose bug fails the whole run.
-todo='fillna.all|fillna(NULL, "-1") turns a bool column without missing values into int64; pandas leaves it bool
-value_counts.grp|lib/df/plan.c op_sort reads the "ab" ascending flags with g_variant_get_fixed_array (..., sizeof (gboolean)): a GLib critical that kills the worker under G_DEBUG=fatal-criticals (else the counts come least frequent first)
-value_counts.taxi|the same bug as value_counts.grp
-reduce.mean|reduce "mean" includes timestamp columns (its probe accepts mean(t0)); the documented pandas df.mean(numeric_only=True) does not'
-breaks_run='value_counts.grp value_counts.taxi'
+todo=''
+breaks_run=''
 
 rows_cases='read_csv.inferred read_csv.typed read_csv.taxi read_csv.usecols read_csv.alias read_csv.noheader
 read_csv.semicolon read_csv.quote read_csv.na select drop rename.plain rename.filter filter.chained filter.ne
