@@ -266,12 +266,6 @@ floor_div (gint64 a, gint64 b)
   return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-static inline gint64
-timestamp_value (const Writer *w, gint64 ns)
-{
-  return w->opts->timestamp_unit == DMPI_PARQUET_TIMESTAMP_MICROS ? floor_div (ns, 1000) : ns;
-}
-
 static inline gboolean
 is_valid (const DmpiColumn *col, gsize row)
 {
