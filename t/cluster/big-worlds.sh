@@ -28,4 +28,4 @@ check_world () {
 }
 
 check_world 16 20
-check_world 32 30
+check_world 32 60
